@@ -1,0 +1,37 @@
+"""Letter templates (Dutch), one `.txt` per letter: the first line is the subject.
+
+Templates are Jinja2 text with the task data and `organisatie`, `referentie`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import ChainableUndefined, FileSystemLoader, TemplateNotFound
+from jinja2.sandbox import SandboxedEnvironment
+
+LETTERS_ROOT = Path(__file__).parent
+
+
+@lru_cache(maxsize=1)
+def _environment() -> SandboxedEnvironment:
+    # Data in letters comes from complainants: the sandbox keeps templates from reaching Python internals.
+    return SandboxedEnvironment(loader=FileSystemLoader(str(LETTERS_ROOT)), undefined=ChainableUndefined,
+                                keep_trailing_newline=True, autoescape=False)
+
+
+def letter_exists(template: str) -> bool:
+    return (LETTERS_ROOT / f"{template}.txt").is_file()
+
+
+def render_letter(template: str, data: Mapping[str, Any], step: Any) -> tuple[str, str]:
+    try:
+        tpl = _environment().get_template(f"{template}.txt")
+    except TemplateNotFound as exc:
+        raise ValueError(f"letter template '{template}' does not exist") from exc
+    text = tpl.render({**data, "organisatie": step.organisation_name, "referentie": step.reference})
+    subject, _, body = text.partition("\n")
+    return subject.strip(), body.lstrip("\n")

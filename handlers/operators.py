@@ -1,0 +1,59 @@
+"""Service-task operators: what a diagram's service tasks may call, by name.
+
+An operator receives the step (to queue letters and notifications in the step's own
+transaction, and to read the organisation and reference) and the task data, plus the
+parameters the diagram gives. It returns a JSON-serialisable result that lands in the
+service task's result variable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+from .letters import render_letter
+
+
+class Step(Protocol):
+    """What the runtime offers an operator (see webapp.runtime.steps.StepRecorder)."""
+
+    organisation_slug: str
+    organisation_name: str
+    reference: str
+
+    def queue_message(self, *, kind: str, recipient: str, subject: str, body: str,
+                      template: str | None = None) -> None: ...
+
+    def record(self, event_type: str, data: dict[str, Any]) -> None: ...
+
+
+Operator = Callable[..., dict[str, Any]]
+
+
+def _complainant_address(data: Mapping[str, Any]) -> str | None:
+    complainant = data.get("klager") or {}
+    return complainant.get("email") if isinstance(complainant, Mapping) else None
+
+
+def send_letter(step: Step, data: Mapping[str, Any], template: str, to: str = "klager") -> dict[str, Any]:
+    """A letter to the complainant (or `to`: an address), from a Dutch template."""
+    recipient = _complainant_address(data) if to == "klager" else to
+    subject, body = render_letter(template, data, step)
+    if not recipient:
+        # No address (a complaint taken by phone): the letter is kept for posting by hand.
+        recipient = "post"
+    step.queue_message(kind="letter", recipient=recipient, subject=subject, body=body, template=template)
+    return {"template": template, "recipient": recipient}
+
+
+def notify_role(step: Step, data: Mapping[str, Any], role: str, subject: str, message: str = "") -> dict[str, Any]:
+    """A notification to everyone holding `role` in the organisation."""
+    body = message or subject
+    step.queue_message(kind="notification", recipient=f"role:{role}", subject=subject, body=body)
+    return {"role": role}
+
+
+OPERATORS: dict[str, Operator] = {
+    "send_letter": send_letter,
+    "notify_role": notify_role,
+}

@@ -1,0 +1,83 @@
+"""Shared fixtures: a real database (SQLite, or PostgreSQL when TEST_DATABASE_URL
+says so), the virtual clock, and a runtime with a small test organisation."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from webapp.db import migrate
+from webapp.db.models import Base
+from webapp.db.session import make_engine, make_session_factory
+from webapp.runtime import clock
+from webapp.runtime.forms import FormCatalog
+from webapp.runtime.organisations import load_config
+from webapp.runtime.service import Runtime
+
+FIXTURES = Path(__file__).parent / "fixtures"
+AMS = clock.AMSTERDAM
+
+
+def _is_postgres(url: str) -> bool:
+    return url.startswith("postgres")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def _schema_engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    if _is_postgres(database_url):
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    migrate.upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def db_engine(_schema_engine: Engine) -> Iterator[Engine]:
+    """The migrated database, emptied after each test."""
+    yield _schema_engine
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with _schema_engine.begin() as conn:
+        if _schema_engine.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def is_postgres(db_engine: Engine) -> bool:
+    return db_engine.dialect.name == "postgresql"
+
+
+@pytest.fixture
+def vclock() -> Iterator[clock.VirtualClock]:
+    """Monday 2 March 2026, 09:00 in Amsterdam."""
+    virtual = clock.VirtualClock(datetime(2026, 3, 2, 9, 0, tzinfo=AMS))
+    with clock.use_clock(virtual):
+        yield virtual
+
+
+@pytest.fixture
+def test_org():
+    return load_config(FIXTURES / "timers")
+
+
+@pytest.fixture
+def runtime(db_engine: Engine, vclock, test_org) -> Runtime:
+    rt = Runtime(make_session_factory(db_engine), {test_org.slug: test_org}, FormCatalog(FIXTURES / "forms"))
+    rt.ensure_organisations()
+    rt.deploy(test_org.slug)
+    return rt

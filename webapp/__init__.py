@@ -1,0 +1,1 @@
+"""Klachtroute: complaint procedures as BPMN processes on SpiffWorkflow."""

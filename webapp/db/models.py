@@ -1,0 +1,180 @@
+"""The tables of Klachtroute. Times are UTC (see `UTCDateTime`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from .types import UTCDateTime
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a bigint.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
+
+
+class Organisation(Base):
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(300))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+
+    roles: Mapped[list[UserRole]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+
+class UserRole(Base):
+    """A role a user holds in one organisation (a lane's role, `procesbeheerder`, `auditor`)."""
+
+    __tablename__ = "user_roles"
+    __table_args__ = (UniqueConstraint("user_id", "organisation_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    role: Mapped[str] = mapped_column(String(64))
+
+    user: Mapped[User] = relationship(back_populates="roles")
+
+
+class DiagramVersion(Base):
+    __tablename__ = "diagram_versions"
+    __table_args__ = (UniqueConstraint("organisation_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    version: Mapped[int]
+    process_id: Mapped[str] = mapped_column(String(200))
+    bpmn_xml: Mapped[str] = mapped_column(Text)
+    # Called processes (shared letters, external committee): {filename: xml}.
+    dependencies: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    sha256: Mapped[str] = mapped_column(String(64))
+    deployed_by: Mapped[str] = mapped_column(String(254))
+    deployed_at: Mapped[datetime]
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class ReferenceCounter(Base):
+    """Hands out complaint reference numbers per organisation and year (SAMEN-2026-0001)."""
+
+    __tablename__ = "reference_counters"
+
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True)
+    last_value: Mapped[int] = mapped_column(default=0)
+
+
+class Instance(Base):
+    """One complaint: a running (or finished) workflow of its organisation's diagram."""
+
+    __tablename__ = "instances"
+    __table_args__ = (Index("ix_instances_org_status", "organisation_id", "status"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    diagram_version_id: Mapped[int] = mapped_column(ForeignKey("diagram_versions.id"))
+    reference: Mapped[str] = mapped_column(String(40), unique=True)
+    status: Mapped[str] = mapped_column(String(20))  # running, completed, error
+    # SpiffWorkflow state without its spec (the spec comes from the diagram version).
+    state: Mapped[str] = mapped_column(Text)
+    lock_version: Mapped[int] = mapped_column(default=1)
+    next_wakeup_at: Mapped[datetime | None] = mapped_column(index=True)
+    complaint_type: Mapped[str | None] = mapped_column(String(40))
+    location: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    __mapper_args__ = {"version_id_col": lock_version}
+
+
+class HumanTask(Base):
+    """A user task as the inbox sees it, kept in step with the workflow state."""
+
+    __tablename__ = "human_tasks"
+    __table_args__ = (
+        UniqueConstraint("instance_id", "task_id"),
+        Index("ix_human_tasks_org_state_role", "organisation_id", "state", "role"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    task_id: Mapped[str] = mapped_column(String(36))  # SpiffWorkflow task UUID
+    bpmn_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(300))
+    lane: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[str | None] = mapped_column(String(64))
+    form: Mapped[str | None] = mapped_column(String(200))
+    due_at: Mapped[datetime | None]
+    state: Mapped[str] = mapped_column(String(20))  # ready, completed, cancelled
+    claimed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    draft: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    completed_by: Mapped[str | None] = mapped_column(String(254))
+    completed_at: Mapped[datetime | None]
+
+
+class AuditEvent(Base):
+    """Append-only history: who did what, when, on which BPMN element."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_org_time", "organisation_id", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("instances.id"), index=True)
+    occurred_at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(254))  # a user's email, or "system"
+    event_type: Mapped[str] = mapped_column(String(40))
+    bpmn_id: Mapped[str | None] = mapped_column(String(200))
+    bpmn_name: Mapped[str | None] = mapped_column(String(300))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class OutboxMessage(Base):
+    """A letter or notification written in the step's transaction, sent later by the worker."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("instances.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # letter, notification
+    template: Mapped[str | None] = mapped_column(String(100))
+    recipient: Mapped[str] = mapped_column(String(254))  # an address, or "role:<role>"
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending, sent, held, failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)

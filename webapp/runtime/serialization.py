@@ -1,0 +1,61 @@
+"""Workflow state to JSON and back, without the spec.
+
+The spec is most of a serialized workflow and never changes for a diagram version,
+so the instance row stores only tasks and data, and a restore takes the cached spec.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+
+from .diagrams import ParsedDiagram
+
+
+class _SpeclessWorkflowConverter(BpmnWorkflowConverter):
+    def to_dict(self, workflow):
+        dct = super(BpmnWorkflowConverter, self).to_dict(workflow)
+        dct["spec_name"] = workflow.spec.name
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct, diagram: ParsedDiagram | None = None):
+        if diagram is None:
+            raise ValueError("restoring a workflow needs its parsed diagram")
+        from uuid import UUID
+
+        workflow = self.target_class(diagram.spec, diagram.subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+_config = dict(SPIFF_CONFIG)
+_config[BpmnWorkflow] = _SpeclessWorkflowConverter
+_serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_config))
+
+
+def dump_state(workflow: BpmnWorkflow) -> str:
+    registry = _serializer.registry
+    registry._encoder_mode = True
+    try:
+        dct: dict[str, Any] = _serializer.to_dict(workflow)
+        dct[_serializer.VERSION_KEY] = _serializer.VERSION
+        return json.dumps(dct, cls=_serializer._encoder_cls, separators=(",", ":"))
+    finally:
+        registry._encoder_mode = False
+
+
+def load_state(state: str, diagram: ParsedDiagram) -> BpmnWorkflow:
+    dct = json.loads(state)
+    _serializer.migrate(dct)
+    return _serializer.registry.restore(dct, diagram=diagram)

@@ -1,0 +1,381 @@
+"""The runtime's units of work: each public method loads what it needs, runs one
+step of the engine and writes instance state, human tasks, audit events and
+outgoing messages in one transaction, or changes nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from webapp.db.models import (
+    AuditEvent,
+    DiagramVersion,
+    HumanTask,
+    Instance,
+    Organisation,
+    OutboxMessage,
+    ReferenceCounter,
+)
+from webapp.db.session import writer_engine
+
+from . import clock
+from .diagrams import ParsedDiagram, SpecCache, diagram_sha256, parse_diagram
+from .errors import ConflictError, FormValidationError, InvalidWorkflowState, NotFound, PermissionDenied
+from .forms import FormCatalog
+from .organisations import OrganisationConfig
+from .serialization import dump_state, load_state
+from .steps import SYSTEM, LoadedWorkflow, ReadyTask, StepRecorder
+
+RETRY_AFTER_ERROR = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a user (email and roles in the organisation) or the system."""
+
+    identity: str
+    organisation: str | None = None  # slug; None for the system
+    roles: frozenset[str] = field(default_factory=frozenset)
+
+    @classmethod
+    def system(cls) -> Actor:
+        return cls(SYSTEM)
+
+    @property
+    def is_system(self) -> bool:
+        return self.identity == SYSTEM
+
+
+@dataclass(frozen=True)
+class Started:
+    instance_id: int
+    reference: str
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    instances: int = 0
+    timers: int = 0
+    errors: int = 0
+
+
+class Runtime:
+    def __init__(self, sessions: sessionmaker[Session], organisations: dict[str, OrganisationConfig],
+                 forms: FormCatalog | None = None) -> None:
+        self.sessions = sessions
+        bind = sessions.kw["bind"]
+        self.write_sessions = sessionmaker(writer_engine(bind), expire_on_commit=False)
+        self.dialect = bind.dialect.name
+        self.organisations = organisations
+        self.forms = forms or FormCatalog()
+        self.specs = SpecCache()
+        self._org_ids: dict[str, int] = {}
+        self._org_slugs: dict[int, str] = {}
+
+    # -- organisations and diagrams ------------------------------------------------------
+
+    def organisation(self, slug: str) -> OrganisationConfig:
+        try:
+            return self.organisations[slug]
+        except KeyError:
+            raise NotFound(f"unknown organisation '{slug}'") from None
+
+    def organisation_id(self, slug: str) -> int:
+        if slug not in self._org_ids:
+            with self.sessions() as session:
+                org_id = session.scalar(select(Organisation.id).where(Organisation.slug == slug))
+            if org_id is None:
+                raise NotFound(f"organisation '{slug}' is not in the database (run `klachtroute load`)")
+            self._org_ids[slug], self._org_slugs[org_id] = org_id, slug
+        return self._org_ids[slug]
+
+    def ensure_organisations(self) -> None:
+        """Create the organisation rows that are configured but not yet stored."""
+        with self.write_sessions.begin() as session:
+            known = set(session.scalars(select(Organisation.slug)))
+            for config in self.organisations.values():
+                if config.slug not in known:
+                    session.add(Organisation(slug=config.slug, name=config.name, created_at=clock.now()))
+
+    def validate_diagram(self, slug: str, xml: str, dependencies: dict[str, str] | None = None) -> ParsedDiagram:
+        config = self.organisation(slug)
+        return parse_diagram(xml, config.process_file, config.process_id, dependencies)
+
+    def deploy(self, slug: str, xml: str | None = None, dependencies: dict[str, str] | None = None,
+               actor: str = SYSTEM, note: str = "") -> int:
+        """Validate and store a new diagram version (the configured files by default).
+        Returns the new version's id; an unchanged diagram returns the current id."""
+        config = self.organisation(slug)
+        if xml is None:
+            xml, dependencies = config.read_diagram_files()
+        dependencies = dependencies or {}
+        parsed = self.validate_diagram(slug, xml, dependencies)
+        digest = diagram_sha256(xml, dependencies)
+        org_id = self.organisation_id(slug)
+        with self.write_sessions.begin() as session:
+            current = session.scalars(select(DiagramVersion).where(DiagramVersion.organisation_id == org_id)
+                                      .order_by(DiagramVersion.version.desc()).limit(1)).first()
+            if current is not None and current.sha256 == digest:
+                return current.id
+            version = DiagramVersion(
+                organisation_id=org_id, version=(current.version + 1) if current else 1,
+                process_id=config.process_id, bpmn_xml=xml, dependencies=dependencies, sha256=digest,
+                deployed_by=actor, deployed_at=clock.now(), note=note)
+            session.add(version)
+            session.flush()
+            self.specs.get(version.id, lambda: parsed)
+            return version.id
+
+    def current_version_id(self, slug: str) -> int:
+        org_id = self.organisation_id(slug)
+        with self.sessions() as session:
+            version_id = session.scalar(select(DiagramVersion.id).where(DiagramVersion.organisation_id == org_id)
+                                        .order_by(DiagramVersion.version.desc()).limit(1))
+        if version_id is None:
+            raise NotFound(f"organisation '{slug}' has no deployed diagram")
+        return version_id
+
+    def diagram(self, version_id: int, session: Session | None = None) -> ParsedDiagram:
+        def load() -> ParsedDiagram:
+            def read(s: Session) -> ParsedDiagram:
+                version = s.get(DiagramVersion, version_id)
+                if version is None:
+                    raise NotFound(f"diagram version {version_id} does not exist")
+                slug = self._slug_for(s, version.organisation_id)
+                config = self.organisation(slug)
+                return parse_diagram(version.bpmn_xml, config.process_file, version.process_id,
+                                     version.dependencies)
+            if session is not None:
+                return read(session)
+            with self.sessions() as s:
+                return read(s)
+        return self.specs.get(version_id, load)
+
+    def _slug_for(self, session: Session, org_id: int) -> str:
+        if org_id not in self._org_slugs:
+            slug = session.scalar(select(Organisation.slug).where(Organisation.id == org_id))
+            self._org_ids[slug], self._org_slugs[org_id] = org_id, slug
+        return self._org_slugs[org_id]
+
+    # -- starting ------------------------------------------------------------------------
+
+    def start(self, slug: str, data: dict[str, Any], actor: Actor | None = None,
+              complaint_type: str | None = None, location: str | None = None) -> Started:
+        """Register a complaint and run its procedure up to the first waiting point."""
+        actor = actor or Actor.system()
+        config = self.organisation(slug)
+        org_id = self.organisation_id(slug)
+        version_id = self.current_version_id(slug)
+        diagram = self.diagram(version_id)
+        now = clock.now()
+        with self.write_sessions.begin() as session:
+            reference = self._next_reference(session, config, org_id, now)
+            data = {**data, "referentie": reference, "ontvangen_op": now.isoformat()}
+            loaded = LoadedWorkflow.new(diagram, config, data)
+            recorder = StepRecorder(config, reference, actor.identity)
+            recorder.record("complaint_received", {"type": complaint_type, "location": location,
+                                                   "diagram_version_id": version_id})
+            loaded.run(recorder)
+            instance = Instance(
+                organisation_id=org_id, diagram_version_id=version_id, reference=reference,
+                status="running", state="", next_wakeup_at=None, complaint_type=complaint_type,
+                location=location, created_at=now)
+            session.add(instance)
+            session.flush()
+            self._persist(session, instance, loaded, recorder)
+            return Started(instance.id, reference)
+
+    def _next_reference(self, session: Session, config: OrganisationConfig, org_id: int, now: datetime) -> str:
+        year = clock.to_local(now).year
+        insert_fn = pg_insert if self.dialect == "postgresql" else sqlite_insert
+        session.execute(insert_fn(ReferenceCounter).values(organisation_id=org_id, year=year, last_value=0)
+                        .on_conflict_do_nothing())
+        value = session.execute(
+            update(ReferenceCounter)
+            .where(ReferenceCounter.organisation_id == org_id, ReferenceCounter.year == year)
+            .values(last_value=ReferenceCounter.last_value + 1)
+            .returning(ReferenceCounter.last_value)).scalar_one()
+        return f"{config.reference_prefix}-{year}-{value:04d}"
+
+    # -- acting on a complaint -----------------------------------------------------------
+
+    def _load_for_update(self, session: Session, instance_id: int) -> tuple[Instance, LoadedWorkflow]:
+        # On PostgreSQL the row lock makes a second writer wait and then see the new state;
+        # SQLite's BEGIN IMMEDIATE does the same. The lock_version check stays as a safety net.
+        instance = session.get(Instance, instance_id, with_for_update=self.dialect == "postgresql")
+        if instance is None:
+            raise NotFound(f"complaint {instance_id} does not exist")
+        return instance, self._restore(session, instance)
+
+    def _restore(self, session: Session, instance: Instance) -> LoadedWorkflow:
+        config = self.organisation(self._slug_for(session, instance.organisation_id))
+        diagram = self.diagram(instance.diagram_version_id, session)
+        return LoadedWorkflow(load_state(instance.state, diagram), diagram, config)
+
+    def load(self, instance_id: int) -> LoadedWorkflow:
+        """A read-only view of a complaint's workflow (changes to it are not saved)."""
+        with self.sessions() as session:
+            instance = session.get(Instance, instance_id)
+            if instance is None:
+                raise NotFound(f"complaint {instance_id} does not exist")
+            return self._restore(session, instance)
+
+    def complete_task(self, instance_id: int, task_id: str, actor: Actor, data: dict[str, Any],
+                      expected_lock_version: int | None = None) -> None:
+        """Complete a ready user task with form data, as `actor`, and run the engine on."""
+        try:
+            with self.write_sessions.begin() as session:
+                instance, loaded = self._load_for_update(session, instance_id)
+                if expected_lock_version is not None and instance.lock_version != expected_lock_version:
+                    raise ConflictError("deze klacht is intussen gewijzigd; laad de pagina opnieuw")
+                config = loaded.organisation
+                self._check_organisation(actor, config)
+                ready = {t.task_id: t for t in loaded.ready_tasks()}
+                task = ready.get(task_id)
+                if task is None:
+                    raise ConflictError("deze taak is niet meer open: een collega of een termijn was u voor")
+                role = config.role_for_lane(task.lane)
+                if not actor.is_system and (role is None or role not in actor.roles):
+                    raise PermissionDenied(f"voor deze taak is de rol '{role}' nodig")
+                if task.form:
+                    self.forms.validate(task.form, data)
+                recorder = StepRecorder(config, instance.reference, actor.identity)
+                recorder.record("task_completed", self._summary(task.form, data), bpmn_id=task.bpmn_id,
+                                bpmn_name=task.name)
+                loaded.complete(task_id, data, recorder)
+                self._persist(session, instance, loaded, recorder, completed=(task_id, actor.identity))
+        except StaleDataError as exc:
+            raise ConflictError("deze klacht is tegelijk door iemand anders gewijzigd; er is niets opgeslagen") from exc
+
+    def send_message(self, instance_id: int, name: str, payload: dict[str, Any], actor: Actor) -> None:
+        """Deliver a message from outside (the complainant withdraws, answers, ...)."""
+        try:
+            with self.write_sessions.begin() as session:
+                instance, loaded = self._load_for_update(session, instance_id)
+                self._check_organisation(actor, loaded.organisation)
+                recorder = StepRecorder(loaded.organisation, instance.reference, actor.identity)
+                recorder.record("message_received", {"message": name})
+                loaded.send_message(name, payload, recorder)
+                self._persist(session, instance, loaded, recorder)
+        except StaleDataError as exc:
+            raise ConflictError("deze klacht is tegelijk door iemand anders gewijzigd; er is niets opgeslagen") from exc
+
+    def _check_organisation(self, actor: Actor, config: OrganisationConfig) -> None:
+        if not actor.is_system and actor.organisation != config.slug:
+            raise NotFound("deze klacht bestaat niet")
+
+    def _summary(self, form: str | None, data: dict[str, Any]) -> dict[str, Any]:
+        """What the audit keeps of submitted data: the fields, and the decisions (yes/no,
+        choices, numbers), never free text, which is personal data."""
+        enum_fields: set[str] = set()
+        if form:
+            props = self.forms.load(form).get("properties", {})
+            enum_fields = {k for k, v in props.items() if "enum" in v or "oneOf" in v}
+        decisions = {k: v for k, v in data.items()
+                     if isinstance(v, bool | int | float) or (k in enum_fields and isinstance(v, str))}
+        return {"fields": sorted(data), "decisions": decisions}
+
+    # -- timers --------------------------------------------------------------------------
+
+    def fire_due_timers(self, limit: int = 100) -> SweepResult:
+        """Fire the timers of up to `limit` instances that are due, in one transaction.
+        On PostgreSQL the rows are locked with SKIP LOCKED, so workers share the work."""
+        now = clock.now()
+        fired = instances = errors = 0
+        with self.write_sessions.begin() as session:
+            query = (select(Instance).where(Instance.next_wakeup_at <= now)
+                     .order_by(Instance.next_wakeup_at).limit(limit))
+            if self.dialect == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            for instance in session.scalars(query).all():
+                instances += 1
+                try:
+                    with session.begin_nested():
+                        loaded = self._restore(session, instance)
+                        recorder = StepRecorder(loaded.organisation, instance.reference, SYSTEM)
+                        fired += loaded.fire_timers(recorder)
+                        self._persist(session, instance, loaded, recorder)
+                except InvalidWorkflowState as exc:
+                    errors += 1
+                    self._record_error(session, instance, str(exc), now)
+        return SweepResult(instances, fired, errors)
+
+    def _record_error(self, session: Session, instance: Instance, message: str, now: datetime) -> None:
+        # The step rolled back; keep the complaint visible and retry later instead of spinning.
+        instance.last_error = message
+        instance.next_wakeup_at = now + RETRY_AFTER_ERROR
+        session.add(AuditEvent(organisation_id=instance.organisation_id, instance_id=instance.id,
+                               occurred_at=now, actor=SYSTEM, event_type="error", data={"message": message}))
+
+    def next_wakeup_at(self) -> datetime | None:
+        """The earliest moment any timer is due (an index-only look-up)."""
+        with self.sessions() as session:
+            return session.scalar(select(func.min(Instance.next_wakeup_at)))
+
+    # -- persistence ---------------------------------------------------------------------
+
+    def _persist(self, session: Session, instance: Instance, loaded: LoadedWorkflow, recorder: StepRecorder,
+                 completed: tuple[str, str] | None = None) -> None:
+        now = clock.now()
+        if loaded.completed and instance.status == "running":
+            instance.status = "completed"
+            instance.closed_at = now
+            recorder.record("process_completed", {}, actor=SYSTEM)
+        instance.state = dump_state(loaded.workflow)
+        instance.next_wakeup_at = None if loaded.completed else loaded.next_wakeup()
+        instance.last_error = None
+        self._sync_human_tasks(session, instance, loaded.ready_tasks(), recorder, completed, now)
+        self._write_records(session, instance, recorder, now)
+        session.flush()
+
+    def _sync_human_tasks(self, session: Session, instance: Instance, ready: Iterable[ReadyTask],
+                          recorder: StepRecorder, completed: tuple[str, str] | None, now: datetime) -> None:
+        config = recorder.organisation
+        ready_by_id = {t.task_id: t for t in ready}
+        open_rows = {row.task_id: row for row in session.scalars(
+            select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "ready"))}
+        for task_id, row in open_rows.items():
+            if task_id in ready_by_id:
+                continue
+            if completed and completed[0] == task_id:
+                row.state, row.completed_by, row.completed_at = "completed", completed[1], now
+            else:
+                row.state = "cancelled"
+                recorder.record("task_cancelled", {}, bpmn_id=row.bpmn_id, bpmn_name=row.name, actor=SYSTEM)
+        for task_id, task in ready_by_id.items():
+            if task_id in open_rows:
+                open_rows[task_id].due_at = task.due_at
+                continue
+            role = config.role_for_lane(task.lane)
+            session.add(HumanTask(
+                instance_id=instance.id, organisation_id=instance.organisation_id, task_id=task_id,
+                bpmn_id=task.bpmn_id, name=task.name, lane=task.lane, role=role, form=task.form,
+                due_at=task.due_at, state="ready", created_at=now))
+            recorder.record("task_ready", {"role": role, "due_at": task.due_at.isoformat() if task.due_at else None},
+                            bpmn_id=task.bpmn_id, bpmn_name=task.name, actor=SYSTEM)
+
+    def _write_records(self, session: Session, instance: Instance, recorder: StepRecorder, now: datetime) -> None:
+        if recorder.audit:
+            session.execute(insert(AuditEvent), [
+                {"organisation_id": instance.organisation_id, "instance_id": instance.id,
+                 "occurred_at": a.occurred_at, "actor": a.actor, "event_type": a.event_type,
+                 "bpmn_id": a.bpmn_id, "bpmn_name": a.bpmn_name, "data": a.data} for a in recorder.audit])
+        if recorder.outbox:
+            session.execute(insert(OutboxMessage), [
+                {"organisation_id": instance.organisation_id, "instance_id": instance.id, "kind": m.kind,
+                 "template": m.template, "recipient": m.recipient, "subject": m.subject, "body": m.body,
+                 "status": "pending", "attempts": 0, "created_at": now, "next_attempt_at": now}
+                for m in recorder.outbox])
+        recorder.audit.clear()
+        recorder.outbox.clear()
+
+
+__all__ = ["Actor", "Runtime", "Started", "SweepResult", "FormValidationError"]
