@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from .letters import render_letter
+from .letters import letter_exists, render_letter
 
 
 class Step(Protocol):
@@ -24,7 +24,7 @@ class Step(Protocol):
     def queue_message(self, *, kind: str, recipient: str, subject: str, body: str,
                       template: str | None = None) -> None: ...
 
-    def record(self, event_type: str, data: dict[str, Any]) -> None: ...
+    def record(self, event_type: str, data: dict[str, Any] | None = None) -> None: ...
 
 
 Operator = Callable[..., dict[str, Any]]
@@ -36,24 +36,41 @@ def _complainant_address(data: Mapping[str, Any]) -> str | None:
 
 
 def send_letter(step: Step, data: Mapping[str, Any], template: str, to: str = "klager") -> dict[str, Any]:
-    """A letter to the complainant (or `to`: an address), from a Dutch template."""
+    """A letter to the complainant (or to the address `to`), from a Dutch template."""
+    if not letter_exists(template):
+        raise ValueError(f"letter template '{template}' does not exist")
     recipient = _complainant_address(data) if to == "klager" else to
     subject, body = render_letter(template, data, step)
-    if not recipient:
-        # No address (a complaint taken by phone): the letter is kept for posting by hand.
-        recipient = "post"
+    # No address (a complaint taken by phone): the letter is kept for posting by hand.
+    recipient = recipient or "post"
     step.queue_message(kind="letter", recipient=recipient, subject=subject, body=body, template=template)
     return {"template": template, "recipient": recipient}
 
 
 def notify_role(step: Step, data: Mapping[str, Any], role: str, subject: str, message: str = "") -> dict[str, Any]:
     """A notification to everyone holding `role` in the organisation."""
-    body = message or subject
-    step.queue_message(kind="notification", recipient=f"role:{role}", subject=subject, body=body)
+    step.queue_message(kind="notification", recipient=f"role:{role}", subject=subject, body=message or subject)
     return {"role": role}
+
+
+def register_complaint(step: Step, data: Mapping[str, Any], role: str, note: str = "") -> dict[str, Any]:
+    """Registration of the complaint with the quality officer (or whoever `role` is):
+    an audit event for the register and a notification to the role."""
+    step.record("complaint_registered", {"role": role, "note": note})
+    subject = f"Klacht {step.reference} geregistreerd" + (f": {note}" if note else "")
+    step.queue_message(kind="notification", recipient=f"role:{role}", subject=subject, body=subject)
+    return {"registered_with": role}
 
 
 OPERATORS: dict[str, Operator] = {
     "send_letter": send_letter,
     "notify_role": notify_role,
+    "register_complaint": register_complaint,
+}
+
+# What each operator takes, for the diagram checks and the modeller's property panel.
+OPERATOR_PARAMETERS: dict[str, dict[str, bool]] = {
+    "send_letter": {"template": True, "to": False},
+    "notify_role": {"role": True, "subject": True, "message": False},
+    "register_complaint": {"role": True, "note": False},
 }

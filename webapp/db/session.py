@@ -26,10 +26,11 @@ def normalise_url(url: str) -> str:
 def make_engine(url: str | None = None, **kwargs) -> Engine:
     url = normalise_url(url or database_url())
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
+        path = url.split("///", 1)[-1] if "///" in url else ""
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        connect_args = {"timeout": 30} if path else {"check_same_thread": False}
+        engine = create_engine(url, connect_args=connect_args, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine

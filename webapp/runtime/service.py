@@ -291,7 +291,8 @@ class Runtime:
         now = clock.now()
         fired = instances = errors = 0
         with self.write_sessions.begin() as session:
-            query = (select(Instance).where(Instance.next_wakeup_at <= now)
+            # Strictly before now, as SpiffWorkflow fires a timer only once its moment has passed.
+            query = (select(Instance).where(Instance.next_wakeup_at < now)
                      .order_by(Instance.next_wakeup_at).limit(limit))
             if self.dialect == "postgresql":
                 query = query.with_for_update(skip_locked=True)

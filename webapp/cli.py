@@ -1,0 +1,138 @@
+"""The `klachtroute` command line."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from webapp.runtime.errors import KlachtrouteError
+
+
+@click.group()
+def main() -> None:
+    """Klachtroute: complaint procedures as BPMN processes."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # SpiffWorkflow logs every state change at INFO.
+    logging.getLogger("spiff").setLevel(logging.WARNING)
+
+
+@main.group()
+def db() -> None:
+    """The database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create the database or bring it to the newest schema (DATABASE_URL)."""
+    from webapp.db import migrate
+    from webapp.db.session import database_url, make_engine
+
+    migrate.upgrade(make_engine())
+    click.echo(f"database is up to date: {_safe_url(database_url())}")
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@main.command()
+def load() -> None:
+    """Store the organisations of bpmn/ and deploy their diagrams where changed."""
+    from webapp.bootstrap import build_runtime
+
+    runtime = build_runtime()
+    runtime.ensure_organisations()
+    for slug, config in runtime.organisations.items():
+        try:
+            version_id = runtime.deploy(slug, note="loaded from bpmn/")
+        except KlachtrouteError as exc:
+            raise click.ClickException(f"{config.name}: {exc}") from exc
+        click.echo(f"{config.name}: diagram version id {version_id}")
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Do one sweep (due timers, outbox) and exit.")
+@click.option("--poll-interval", default=1.0, show_default=True, help="Longest sleep between sweeps, in seconds.")
+def worker(once: bool, poll_interval: float) -> None:
+    """Fire due timers and send the outbox."""
+    from webapp.bootstrap import build_runtime
+    from webapp.mail import OutboxSender, settings_from_env
+    from webapp.worker import Worker
+
+    runtime = build_runtime()
+    the_worker = Worker(runtime, OutboxSender(runtime.sessions, settings_from_env()), poll_interval)
+    if once:
+        stats = the_worker.sweep()
+        click.echo(f"fired {stats.timers} timer(s) on {stats.instances} complaint(s), {stats.errors} error(s); "
+                   f"handled {stats.messages} message(s)")
+        return
+    the_worker.install_signal_handlers()
+    the_worker.run_forever()
+
+
+@main.command()
+@click.argument("folders", nargs=-1, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--forms", "forms_root", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Folder of the forms (default: forms/).")
+def verify(folders: tuple[Path, ...], forms_root: Path | None) -> None:
+    """Run the scenarios of one or more organisation folders (default: all of bpmn/)."""
+    from webapp.runtime.forms import FormCatalog
+    from webapp.runtime.organisations import BPMN_ROOT, CONFIG_FILENAME
+    from webapp.scenarios.runner import verify_organisation
+
+    forms = FormCatalog(forms_root) if forms_root else FormCatalog()
+    folders = folders or tuple(sorted(p.parent for p in BPMN_ROOT.glob(f"*/{CONFIG_FILENAME}")))
+    failed = total = 0
+    for folder in folders:
+        try:
+            results = verify_organisation(folder, forms)
+        except KlachtrouteError as exc:
+            raise click.ClickException(f"{folder}: {exc}") from exc
+        click.echo(f"{folder}: {len(results)} scenario(s)")
+        for r in results:
+            total += 1
+            mark = click.style("✓", fg="green") if r.passed else click.style("✗", fg="red")
+            click.echo(f"  {mark} {r.scenario.name}  ({r.scenario.path.name}, {len(r.scenario.steps)} steps, "
+                       f"{r.seconds * 1000:.0f} ms)")
+            if not r.passed:
+                failed += 1
+                click.echo(f"      {r.failure}")
+    click.echo(f"{total - failed} passed, {failed} failed")
+    if failed or not total:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("folders", nargs=-1, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--no-lint", is_flag=True, help="Skip bpmnlint (it needs node).")
+def check(folders: tuple[Path, ...], no_lint: bool) -> None:
+    """Static checks of organisation folders (default: all of bpmn/): schema, parser, forms,
+    lanes, operators, letters, expressions, layout, bpmnlint."""
+    from webapp.runtime.checks import check_organisation
+    from webapp.runtime.organisations import BPMN_ROOT, CONFIG_FILENAME, load_config
+
+    folders = folders or tuple(sorted(p.parent for p in BPMN_ROOT.glob(f"*/{CONFIG_FILENAME}")))
+    total = 0
+    for folder in folders:
+        try:
+            config = load_config(folder)
+        except KlachtrouteError as exc:
+            click.echo(f"{folder}: {exc}")
+            total += 1
+            continue
+        problems = check_organisation(config, lint=not no_lint)
+        total += len(problems)
+        click.echo(f"{folder}: {len(problems) or 'no'} problem(s)")
+        for problem in problems:
+            click.echo(f"  {problem}")
+    if total:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

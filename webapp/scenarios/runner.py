@@ -1,0 +1,297 @@
+"""Runs scenarios against the real runtime, on a scratch in-memory database with a
+virtual clock: timers fire at their own moments as the clock moves ahead."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.pool import StaticPool
+
+from webapp.db.models import AuditEvent, Base, HumanTask, Instance, OutboxMessage
+from webapp.db.session import make_engine, make_session_factory
+from webapp.runtime import clock
+from webapp.runtime.errors import KlachtrouteError
+from webapp.runtime.forms import FormCatalog
+from webapp.runtime.organisations import OrganisationConfig, load_config
+from webapp.runtime.service import Actor, Runtime
+
+from .model import Scenario, load_scenarios
+
+SCENARIO_DIR = "scenarios"
+
+
+class ScenarioFailure(AssertionError):
+    pass
+
+
+@dataclass
+class ScenarioResult:
+    scenario: Scenario
+    failure: str | None = None
+    seconds: float = 0.0
+    letters: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return self.failure is None
+
+
+def parse_deadline(value: str) -> datetime:
+    """'2026-03-05' means the end of that day in Amsterdam; otherwise an ISO moment with offset."""
+    if len(value) == 10:
+        return datetime.combine(date.fromisoformat(value), dtime(23, 59, 59), clock.AMSTERDAM)
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ScenarioFailure(f"moment '{value}' needs a UTC offset, such as +01:00")
+    return moment
+
+
+class _Run:
+    def __init__(self, runtime: Runtime, config: OrganisationConfig, scenario: Scenario,
+                 virtual: clock.VirtualClock) -> None:
+        self.runtime, self.config, self.scenario, self.clock = runtime, config, scenario, virtual
+        self.instance_id = 0
+
+    # -- steps ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        data = self.scenario.data
+        self.instance_id = self.runtime.start(self.config.slug, data, complaint_type=data.get("soort"),
+                                              location=data.get("locatie")).instance_id
+
+    def step(self, step: dict[str, Any]) -> None:
+        if "complete" in step:
+            self._complete(step)
+        elif "message" in step:
+            self._message(step)
+        elif "advance" in step:
+            self._advance_to(self._after(step["advance"]))
+        elif "advance_to" in step:
+            self._advance_to(parse_deadline(step["advance_to"]))
+        elif "expect" in step:
+            self.expect(step["expect"])
+
+    def _ready(self) -> list[HumanTask]:
+        with self.runtime.sessions() as s:
+            return list(s.scalars(select(HumanTask).where(HumanTask.instance_id == self.instance_id,
+                                                          HumanTask.state == "ready").order_by(HumanTask.id)))
+
+    def _find_task(self, name: str) -> HumanTask:
+        matches = [t for t in self._ready() if name in (t.name, t.bpmn_id)]
+        if not matches:
+            raise ScenarioFailure(f"task '{name}' is not ready; ready: {self._ready_names() or 'none'}")
+        return matches[0]
+
+    def _ready_names(self) -> str:
+        return ", ".join(f"'{t.name}'" for t in self._ready())
+
+    def _expect_error(self, step: dict[str, Any], action) -> None:
+        expected = step.get("expect_error")
+        try:
+            action()
+        except KlachtrouteError as exc:
+            if expected is None:
+                raise ScenarioFailure(f"{type(exc).__name__}: {exc}") from exc
+            if expected.lower() not in str(exc).lower():
+                raise ScenarioFailure(f"expected an error with '{expected}', got: {exc}") from exc
+            return
+        if expected is not None:
+            raise ScenarioFailure(f"expected an error with '{expected}', but the step succeeded")
+
+    def _complete(self, step: dict[str, Any]) -> None:
+        task = self._find_task(step["complete"])
+        role = step.get("as") or task.role
+        if role is None:
+            raise ScenarioFailure(f"task '{task.name}' is in lane '{task.lane}', which maps to no role")
+        actor = Actor(f"{role}@scenario", self.config.slug, frozenset({role}))
+        self._expect_error(step, lambda: self.runtime.complete_task(
+            self.instance_id, task.task_id, actor, step.get("data", {})))
+
+    def _message(self, step: dict[str, Any]) -> None:
+        role = step.get("as", next(iter(self.config.roles)))
+        actor = Actor(f"{role}@scenario", self.config.slug, frozenset({role}))
+        self._expect_error(step, lambda: self.runtime.send_message(
+            self.instance_id, step["message"], step.get("payload", {}), actor))
+
+    def _after(self, spec: dict[str, int]) -> datetime:
+        moment = self.clock.now()
+        local = clock.to_local(moment)
+        if spec.get("working_days"):
+            day, left = local.date(), spec["working_days"]
+            while left:
+                day += timedelta(days=1)
+                left -= self.config.calendar.is_working_day(day)
+            local = datetime.combine(day, local.timetz())
+        if spec.get("months"):
+            total = local.month - 1 + spec["months"]
+            year, month = local.year + total // 12, total % 12 + 1
+            for day_of_month in range(local.day, 27, -1):
+                try:
+                    local = local.replace(year=year, month=month, day=day_of_month)
+                    break
+                except ValueError:
+                    continue
+        local = local + timedelta(days=spec.get("days", 0) + 7 * spec.get("weeks", 0),
+                                  hours=spec.get("hours", 0), minutes=spec.get("minutes", 0))
+        # Wall-clock arithmetic in Amsterdam, so "one week" stays 09:00 across a DST switch.
+        return local.replace(tzinfo=None).replace(tzinfo=clock.AMSTERDAM)
+
+    def _advance_to(self, target: datetime) -> None:
+        if target < self.clock.now():
+            raise ScenarioFailure(f"cannot move the clock back to {target.isoformat()}")
+        # Fire each timer at its own moment, as the worker would, so order is kept.
+        while (due := self.runtime.next_wakeup_at()) is not None and due < target:
+            self.clock.set(max(due + timedelta(seconds=1), self.clock.now()))
+            if not self.runtime.fire_due_timers().timers:
+                break
+        self.clock.set(target)
+        while self.runtime.fire_due_timers().timers:
+            pass
+
+    # -- expectations --------------------------------------------------------------------
+
+    def _audit(self) -> list[AuditEvent]:
+        with self.runtime.sessions() as s:
+            return list(s.scalars(select(AuditEvent).where(AuditEvent.instance_id == self.instance_id)
+                                  .order_by(AuditEvent.id)))
+
+    def _outbox(self) -> list[OutboxMessage]:
+        with self.runtime.sessions() as s:
+            return list(s.scalars(select(OutboxMessage).where(OutboxMessage.instance_id == self.instance_id)
+                                  .order_by(OutboxMessage.id)))
+
+    def letters(self) -> list[str]:
+        return [m.template or m.subject for m in self._outbox() if m.kind == "letter"]
+
+    def expect(self, expect: dict[str, Any]) -> None:
+        problems: list[str] = []
+        if "tasks" in expect:
+            problems += self._expect_tasks(expect["tasks"])
+        if "letters" in expect and self.letters() != expect["letters"]:
+            problems.append(f"letters sent: {self.letters()}, expected {expect['letters']}")
+        if "notified_roles" in expect:
+            notified = {m.recipient.removeprefix("role:") for m in self._outbox() if m.kind == "notification"}
+            missing = sorted(set(expect["notified_roles"]) - notified)
+            if missing:
+                problems.append(f"no notification to role(s) {missing}; notified: {sorted(notified)}")
+        audit = self._audit()
+        passed = {a.bpmn_id for a in audit if a.bpmn_id}
+        with self.runtime.sessions() as s:
+            instance = s.get(Instance, self.instance_id)
+        if "status" in expect and instance.status != expect["status"]:
+            problems.append(f"status is '{instance.status}', expected '{expect['status']}'")
+        if "end_event" in expect:
+            ends = [a.bpmn_id for a in audit if a.event_type == "end_event"]
+            if expect["end_event"] not in ends:
+                problems.append(f"end event '{expect['end_event']}' not reached; reached: {ends or 'none'}")
+        for element in expect.get("passed", []):
+            if element not in passed:
+                problems.append(f"element '{element}' was not passed")
+        for element in expect.get("not_passed", []):
+            if element in passed:
+                problems.append(f"element '{element}' was passed, expected not")
+        if "timers_fired" in expect:
+            fired = Counter(a.bpmn_id for a in audit if a.event_type == "timer_fired")
+            if set(fired) != set(expect["timers_fired"]):
+                problems.append(f"timers fired: {sorted(fired)}, expected {sorted(expect['timers_fired'])}")
+        for gateway, target in expect.get("decisions", {}).items():
+            taken = [t for a in audit if a.event_type == "gateway_passed" and a.bpmn_id == gateway
+                     for t in a.data.get("to", [])]
+            if target not in taken:
+                problems.append(f"gateway '{gateway}' went to {taken or 'nowhere yet'}, expected '{target}'")
+        if "data" in expect:
+            data = self.runtime.load(self.instance_id).workflow.last_task.data
+            for key, value in expect["data"].items():
+                if data.get(key) != value:
+                    problems.append(f"data '{key}' is {data.get(key)!r}, expected {value!r}")
+        if "next_deadline" in expect:
+            wanted = parse_deadline(expect["next_deadline"]) if expect["next_deadline"] else None
+            if instance.next_wakeup_at != wanted:
+                problems.append(f"next deadline is {_show(instance.next_wakeup_at)}, expected {_show(wanted)}")
+        if problems:
+            raise ScenarioFailure("; ".join(problems))
+
+    def _expect_tasks(self, expected: list[Any]) -> list[str]:
+        problems = []
+        ready = self._ready()
+        wanted = [e if isinstance(e, dict) else {"task": e} for e in expected]
+        names = sorted(t.name for t in ready)
+        matched = []
+        for want in wanted:
+            task = next((t for t in ready if want["task"] in (t.name, t.bpmn_id) and t not in matched), None)
+            if task is None:
+                problems.append(f"task '{want['task']}' is not ready")
+                continue
+            matched.append(task)
+            if "role" in want and task.role != want["role"]:
+                problems.append(f"task '{task.name}' is for role '{task.role}', expected '{want['role']}'")
+            if "due" in want:
+                due = parse_deadline(want["due"]) if want["due"] else None
+                if task.due_at != due:
+                    problems.append(f"task '{task.name}' is due {_show(task.due_at)}, expected {_show(due)}")
+        extra = [t.name for t in ready if t not in matched]
+        if extra:
+            problems.append(f"unexpected ready task(s): {extra}")
+        if problems:
+            problems.append(f"ready: {names}")
+        return problems
+
+
+def _show(moment: datetime | None) -> str:
+    return clock.to_local(moment).isoformat() if moment else "none"
+
+
+def run_scenario(config: OrganisationConfig, scenario: Scenario, forms: FormCatalog | None = None,
+                 xml: str | None = None, dependencies: dict[str, str] | None = None) -> ScenarioResult:
+    began = time.perf_counter()
+    engine = make_engine("sqlite://", poolclass=StaticPool)
+    Base.metadata.create_all(engine)
+    result = ScenarioResult(scenario)
+    try:
+        virtual = clock.VirtualClock(parse_deadline(scenario.start))
+        with clock.use_clock(virtual):
+            runtime = Runtime(make_session_factory(engine), {config.slug: config}, forms or FormCatalog())
+            runtime.ensure_organisations()
+            runtime.deploy(config.slug, xml, dependencies)
+            run = _Run(runtime, config, scenario, virtual)
+            run.start()
+            for number, step in enumerate(scenario.steps, start=1):
+                try:
+                    run.step(step)
+                except (ScenarioFailure, KlachtrouteError) as exc:
+                    line = scenario.lines[number - 1] if number <= len(scenario.lines) else "?"
+                    raise ScenarioFailure(f"step {number} (line {line}): {exc}") from exc
+            if scenario.expect:
+                try:
+                    run.expect(scenario.expect)
+                except ScenarioFailure as exc:
+                    raise ScenarioFailure(f"final expectations: {exc}") from exc
+            result.letters = run.letters()
+    except (ScenarioFailure, KlachtrouteError) as exc:
+        result.failure = str(exc)
+    finally:
+        engine.dispose()
+        result.seconds = time.perf_counter() - began
+    return result
+
+
+def scenario_files(folder: Path) -> list[Path]:
+    return sorted((folder / SCENARIO_DIR).glob("*.yaml"))
+
+
+def verify_organisation(folder: Path, forms: FormCatalog | None = None, xml: str | None = None,
+                        dependencies: dict[str, str] | None = None) -> list[ScenarioResult]:
+    """Run every scenario of an organisation folder (against `xml` instead of its file, for a draft)."""
+    config = load_config(folder)
+    results = []
+    for path in scenario_files(folder):
+        for scenario in load_scenarios(path):
+            results.append(run_scenario(config, scenario, forms, xml, dependencies))
+    return results

@@ -1,0 +1,86 @@
+"""The worker: fires due timers and sends the outbox.
+
+It sleeps until the next due moment, but never longer than the poll interval, so work
+committed by the web app meanwhile (a new complaint, a new message) is seen within
+about a second. Several workers may run side by side on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+
+from webapp.mail import OutboxSender
+from webapp.runtime import clock
+from webapp.runtime.service import Runtime
+
+log = logging.getLogger("klachtroute.worker")
+
+
+@dataclass
+class SweepStats:
+    instances: int = 0
+    timers: int = 0
+    errors: int = 0
+    messages: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.instances or self.messages)
+
+
+class Worker:
+    def __init__(self, runtime: Runtime, sender: OutboxSender, poll_interval: float = 1.0,
+                 batch_size: int = 100) -> None:
+        self.runtime = runtime
+        self.sender = sender
+        self.poll_interval = poll_interval
+        self.batch_size = batch_size
+        self.stop_event = threading.Event()
+
+    def sweep(self) -> SweepStats:
+        """Fire every due timer and send every due message, batch by batch."""
+        stats = SweepStats()
+        while not self.stop_event.is_set():
+            result = self.runtime.fire_due_timers(limit=self.batch_size)
+            stats.instances += result.instances
+            stats.timers += result.timers
+            stats.errors += result.errors
+            if result.instances < self.batch_size:
+                break
+        while not self.stop_event.is_set():
+            handled = self.sender.send_due(limit=self.batch_size)
+            stats.messages += handled
+            if handled < self.batch_size:
+                break
+        return stats
+
+    def seconds_until_next(self) -> float:
+        moments: list[datetime] = [m for m in (self.runtime.next_wakeup_at(), self.sender.next_due()) if m]
+        if not moments:
+            return self.poll_interval
+        return max(0.0, min(self.poll_interval, (min(moments) - clock.now()).total_seconds()))
+
+    def run_forever(self) -> None:
+        log.info("worker started; polling every %.1fs", self.poll_interval)
+        while not self.stop_event.is_set():
+            try:
+                stats = self.sweep()
+            except Exception:  # noqa: BLE001 - a database hiccup must not end the worker
+                log.exception("sweep failed; retrying after the poll interval")
+                self.stop_event.wait(self.poll_interval)
+                continue
+            if stats:
+                log.info("fired %d timer(s) on %d complaint(s), %d error(s); %d message(s)",
+                         stats.timers, stats.instances, stats.errors, stats.messages)
+            self.stop_event.wait(self.seconds_until_next())
+        log.info("worker stopped")
+
+    def install_signal_handlers(self) -> None:
+        def stop(signum, _frame):
+            log.info("signal %s: stopping after the current transaction", signum)
+            self.stop_event.set()
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
