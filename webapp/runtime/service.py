@@ -289,25 +289,33 @@ class Runtime:
         """Fire the timers of up to `limit` instances that are due, in one transaction.
         On PostgreSQL the rows are locked with SKIP LOCKED, so workers share the work."""
         now = clock.now()
-        fired = instances = errors = 0
+        fired = errors = 0
         with self.write_sessions.begin() as session:
             # Strictly before now, as SpiffWorkflow fires a timer only once its moment has passed.
             query = (select(Instance).where(Instance.next_wakeup_at < now)
                      .order_by(Instance.next_wakeup_at).limit(limit))
             if self.dialect == "postgresql":
                 query = query.with_for_update(skip_locked=True)
-            for instance in session.scalars(query).all():
-                instances += 1
+            instances = session.scalars(query).all()
+            if not instances:
+                return SweepResult()
+            # One query and one insert per batch, not per complaint.
+            open_rows = self._open_tasks(session, [i.id for i in instances])
+            done: list[tuple[Instance, StepRecorder]] = []
+            for instance in instances:
+                loaded = self._restore(session, instance)
+                recorder = StepRecorder(loaded.organisation, instance.reference, SYSTEM)
                 try:
-                    with session.begin_nested():
-                        loaded = self._restore(session, instance)
-                        recorder = StepRecorder(loaded.organisation, instance.reference, SYSTEM)
-                        fired += loaded.fire_timers(recorder)
-                        self._persist(session, instance, loaded, recorder)
+                    fired += loaded.fire_timers(recorder)
                 except InvalidWorkflowState as exc:
+                    # The engine works in memory: nothing of this complaint was written yet.
                     errors += 1
                     self._record_error(session, instance, str(exc), now)
-        return SweepResult(instances, fired, errors)
+                    continue
+                self._apply(session, instance, loaded, recorder, open_rows.get(instance.id, {}))
+                done.append((instance, recorder))
+            self._write_records(session, done, now)
+        return SweepResult(len(instances), fired, errors)
 
     def _record_error(self, session: Session, instance: Instance, message: str, now: datetime) -> None:
         # The step rolled back; keep the complaint visible and retry later instead of spinning.
@@ -325,6 +333,21 @@ class Runtime:
 
     def _persist(self, session: Session, instance: Instance, loaded: LoadedWorkflow, recorder: StepRecorder,
                  completed: tuple[str, str] | None = None) -> None:
+        open_rows = self._open_tasks(session, [instance.id]).get(instance.id, {})
+        self._apply(session, instance, loaded, recorder, open_rows, completed)
+        self._write_records(session, [(instance, recorder)], clock.now())
+        session.flush()
+
+    def _open_tasks(self, session: Session, instance_ids: list[int]) -> dict[int, dict[str, HumanTask]]:
+        rows: dict[int, dict[str, HumanTask]] = {i: {} for i in instance_ids}
+        for row in session.scalars(select(HumanTask).where(HumanTask.instance_id.in_(instance_ids),
+                                                           HumanTask.state == "ready")):
+            rows[row.instance_id][row.task_id] = row
+        return rows
+
+    def _apply(self, session: Session, instance: Instance, loaded: LoadedWorkflow, recorder: StepRecorder,
+               open_rows: dict[str, HumanTask], completed: tuple[str, str] | None = None) -> None:
+        """Bring the instance row and its human tasks in line with the workflow."""
         now = clock.now()
         if loaded.completed and instance.status == "running":
             instance.status = "completed"
@@ -333,16 +356,13 @@ class Runtime:
         instance.state = dump_state(loaded.workflow)
         instance.next_wakeup_at = None if loaded.completed else loaded.next_wakeup()
         instance.last_error = None
-        self._sync_human_tasks(session, instance, loaded.ready_tasks(), recorder, completed, now)
-        self._write_records(session, instance, recorder, now)
-        session.flush()
+        self._sync_human_tasks(session, instance, loaded.ready_tasks(), open_rows, recorder, completed, now)
 
     def _sync_human_tasks(self, session: Session, instance: Instance, ready: Iterable[ReadyTask],
-                          recorder: StepRecorder, completed: tuple[str, str] | None, now: datetime) -> None:
+                          open_rows: dict[str, HumanTask], recorder: StepRecorder,
+                          completed: tuple[str, str] | None, now: datetime) -> None:
         config = recorder.organisation
         ready_by_id = {t.task_id: t for t in ready}
-        open_rows = {row.task_id: row for row in session.scalars(
-            select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "ready"))}
         for task_id, row in open_rows.items():
             if task_id in ready_by_id:
                 continue
@@ -353,7 +373,8 @@ class Runtime:
                 recorder.record("task_cancelled", {}, bpmn_id=row.bpmn_id, bpmn_name=row.name, actor=SYSTEM)
         for task_id, task in ready_by_id.items():
             if task_id in open_rows:
-                open_rows[task_id].due_at = task.due_at
+                if open_rows[task_id].due_at != task.due_at:
+                    open_rows[task_id].due_at = task.due_at
                 continue
             role = config.role_for_lane(task.lane)
             session.add(HumanTask(
@@ -363,20 +384,20 @@ class Runtime:
             recorder.record("task_ready", {"role": role, "due_at": task.due_at.isoformat() if task.due_at else None},
                             bpmn_id=task.bpmn_id, bpmn_name=task.name, actor=SYSTEM)
 
-    def _write_records(self, session: Session, instance: Instance, recorder: StepRecorder, now: datetime) -> None:
-        if recorder.audit:
-            session.execute(insert(AuditEvent), [
-                {"organisation_id": instance.organisation_id, "instance_id": instance.id,
-                 "occurred_at": a.occurred_at, "actor": a.actor, "event_type": a.event_type,
-                 "bpmn_id": a.bpmn_id, "bpmn_name": a.bpmn_name, "data": a.data} for a in recorder.audit])
-        if recorder.outbox:
-            session.execute(insert(OutboxMessage), [
-                {"organisation_id": instance.organisation_id, "instance_id": instance.id, "kind": m.kind,
-                 "template": m.template, "recipient": m.recipient, "subject": m.subject, "body": m.body,
-                 "status": "pending", "attempts": 0, "created_at": now, "next_attempt_at": now}
-                for m in recorder.outbox])
-        recorder.audit.clear()
-        recorder.outbox.clear()
-
+    def _write_records(self, session: Session, steps: list[tuple[Instance, StepRecorder]], now: datetime) -> None:
+        audit = [{"organisation_id": inst.organisation_id, "instance_id": inst.id, "occurred_at": a.occurred_at,
+                  "actor": a.actor, "event_type": a.event_type, "bpmn_id": a.bpmn_id, "bpmn_name": a.bpmn_name,
+                  "data": a.data} for inst, rec in steps for a in rec.audit]
+        outbox = [{"organisation_id": inst.organisation_id, "instance_id": inst.id, "kind": m.kind,
+                   "template": m.template, "recipient": m.recipient, "subject": m.subject, "body": m.body,
+                   "status": "pending", "attempts": 0, "created_at": now, "next_attempt_at": now}
+                  for inst, rec in steps for m in rec.outbox]
+        if audit:
+            session.execute(insert(AuditEvent), audit)
+        if outbox:
+            session.execute(insert(OutboxMessage), outbox)
+        for _, rec in steps:
+            rec.audit.clear()
+            rec.outbox.clear()
 
 __all__ = ["Actor", "Runtime", "Started", "SweepResult", "FormValidationError"]

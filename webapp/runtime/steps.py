@@ -212,9 +212,9 @@ class LoadedWorkflow:
         return len(fired)
 
     def _waiting_timers(self) -> list[Any]:
-        return [t for t in self.workflow.get_tasks(state=TaskState.WAITING)
-                if isinstance(t.task_spec, CatchingEvent)
-                and isinstance(t.task_spec.event_definition, TimerEventDefinition)]
+        # The event manager already holds every waiting catch event: no walk of the task tree.
+        return [t for t in self.workflow.event_manager.tasks.values()
+                if t.state == TaskState.WAITING and isinstance(t.task_spec.event_definition, TimerEventDefinition)]
 
     def task(self, task_id: str):
         try:

@@ -1,0 +1,62 @@
+# Klachtroute: `make run` to try it, `make test` to test it. Needs Python 3.11+ and Node 20.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+export DATABASE_URL ?= sqlite:///$(CURDIR)/instance/klachtroute.db
+PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
+HOST ?= 127.0.0.1
+PORT ?= 5000
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: install run test test-sqlite test-postgres lint bench browser verify check clean
+
+$(PY_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(PY_STAMP) $(NODE_STAMP)
+
+# Debian's Chromium and ChromeDriver, for the tests that only a browser can prove.
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver fonts-dejavu-core)
+
+run: install
+	$(BIN)/klachtroute db upgrade
+	$(BIN)/klachtroute load
+	$(BIN)/klachtroute serve --host $(HOST) --port $(PORT) --with-worker
+
+lint: install
+	$(BIN)/ruff check .
+
+test: install browser lint test-sqlite test-postgres
+
+test-sqlite: install
+	@echo "== tests on SQLite =="
+	$(BIN)/pytest
+
+test-postgres: install
+	@echo "== tests on PostgreSQL ($(PG_TEST_URL)) =="
+	@$(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_TEST_URL)', connect_timeout=5).close()" || \
+	  (echo "PostgreSQL is not reachable at $(PG_TEST_URL): start it or set PG_TEST_URL"; exit 1)
+	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest
+
+verify: install
+	$(BIN)/klachtroute verify
+
+check: install
+	$(BIN)/klachtroute check
+
+bench: install
+	$(BIN)/python bench/bench_runtime.py
+
+clean:
+	rm -rf $(VENV) node_modules instance .pytest_cache .ruff_cache
