@@ -74,6 +74,10 @@ def parse_diagram(
     for dep_name, dep_xml in (dependencies or {}).items():
         documents[dep_name] = parse_xml(dep_xml, dep_name)
 
+    dangling = [p for name, root in documents.items() for p in _dangling_references(root, name)]
+    if dangling:
+        raise DiagramError(dangling)
+
     parser = SpiffBpmnParser(validator=VALIDATOR)
     for name, root in documents.items():
         try:
@@ -93,6 +97,26 @@ def parse_diagram(
     except SpiffWorkflowException as exc:
         raise DiagramError([DiagramProblem(str(exc), file=filename)]) from exc
     return ParsedDiagram(process_id, spec, subprocess_specs, documents)
+
+
+_REFERENCES = (("sequenceFlow", "sourceRef"), ("sequenceFlow", "targetRef"), ("boundaryEvent", "attachedToRef"),
+               ("messageEventDefinition", "messageRef"), ("exclusiveGateway", "default"),
+               ("inclusiveGateway", "default"), ("participant", "processRef"))
+_BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+
+
+def _dangling_references(root: etree._Element, filename: str) -> list[DiagramProblem]:
+    """References to ids that do not exist: SpiffWorkflow reports these confusingly."""
+    ids = {e.get("id") for e in root.iter() if e.get("id")}
+    problems = []
+    for tag, attribute in _REFERENCES:
+        for element in root.iter(f"{{{_BPMN}}}{tag}"):
+            target = element.get(attribute)
+            if target and target not in ids:
+                problems.append(DiagramProblem(f"{attribute} points to '{target}', which does not exist",
+                                               file=filename, element_id=element.get("id"),
+                                               element_name=element.get("name"), line=element.sourceline))
+    return problems
 
 
 def _problem_from(exc: ValidationException, documents: dict[str, etree._Element], default_file: str) -> DiagramProblem:

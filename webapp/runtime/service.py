@@ -303,16 +303,16 @@ class Runtime:
             open_rows = self._open_tasks(session, [i.id for i in instances])
             done: list[tuple[Instance, StepRecorder]] = []
             for instance in instances:
-                loaded = self._restore(session, instance)
-                recorder = StepRecorder(loaded.organisation, instance.reference, SYSTEM)
                 try:
+                    loaded = self._restore(session, instance)
+                    recorder = StepRecorder(loaded.organisation, instance.reference, SYSTEM)
                     fired += loaded.fire_timers(recorder)
-                except InvalidWorkflowState as exc:
+                    self._apply(session, instance, loaded, recorder, open_rows.get(instance.id, {}))
+                except (InvalidWorkflowState, ValueError, KeyError, TypeError) as exc:
                     # The engine works in memory: nothing of this complaint was written yet.
                     errors += 1
                     self._record_error(session, instance, str(exc), now)
                     continue
-                self._apply(session, instance, loaded, recorder, open_rows.get(instance.id, {}))
                 done.append((instance, recorder))
             self._write_records(session, done, now)
         return SweepResult(len(instances), fired, errors)
@@ -347,16 +347,20 @@ class Runtime:
 
     def _apply(self, session: Session, instance: Instance, loaded: LoadedWorkflow, recorder: StepRecorder,
                open_rows: dict[str, HumanTask], completed: tuple[str, str] | None = None) -> None:
-        """Bring the instance row and its human tasks in line with the workflow."""
+        """Bring the instance row and its human tasks in line with the workflow. Everything that
+        can fail is computed before any row changes, so a failure leaves the rows as they were."""
         now = clock.now()
+        state = dump_state(loaded.workflow)
+        wakeup = None if loaded.completed else loaded.next_wakeup()
+        ready = loaded.ready_tasks()
         if loaded.completed and instance.status == "running":
             instance.status = "completed"
             instance.closed_at = now
             recorder.record("process_completed", {}, actor=SYSTEM)
-        instance.state = dump_state(loaded.workflow)
-        instance.next_wakeup_at = None if loaded.completed else loaded.next_wakeup()
+        instance.state = state
+        instance.next_wakeup_at = wakeup
         instance.last_error = None
-        self._sync_human_tasks(session, instance, loaded.ready_tasks(), open_rows, recorder, completed, now)
+        self._sync_human_tasks(session, instance, ready, open_rows, recorder, completed, now)
 
     def _sync_human_tasks(self, session: Session, instance: Instance, ready: Iterable[ReadyTask],
                           open_rows: dict[str, HumanTask], recorder: StepRecorder,

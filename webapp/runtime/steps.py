@@ -24,7 +24,7 @@ from handlers.working_days import diagram_functions
 
 from . import clock
 from .diagrams import ParsedDiagram
-from .errors import ConflictError, InvalidWorkflowState
+from .errors import ConflictError, InvalidWorkflowState, KlachtrouteError
 from .organisations import OrganisationConfig
 from .sandbox import SandboxedScriptEngine
 
@@ -162,10 +162,15 @@ class LoadedWorkflow:
         token = _current_step.set(recorder)
         try:
             yield
+        except KlachtrouteError:
+            raise
         except SpiffWorkflowException as exc:
             element = getattr(getattr(exc, "task_spec", None), "bpmn_id", None) or getattr(
                 getattr(getattr(exc, "task", None), "task_spec", None), "bpmn_id", None)
             raise InvalidWorkflowState(str(exc), element) from exc
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            # The library lets plain errors through, e.g. a timer moment that is no ISO date.
+            raise InvalidWorkflowState(f"{type(exc).__name__}: {exc}") from exc
         finally:
             _current_step.reset(token)
 
