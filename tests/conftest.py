@@ -81,3 +81,69 @@ def runtime(db_engine: Engine, vclock, test_org) -> Runtime:
     rt.ensure_organisations()
     rt.deploy(test_org.slug)
     return rt
+
+
+# -- web ------------------------------------------------------------------------------------
+
+PASSWORD = "correct-paard-batterij"
+
+
+@pytest.fixture
+def make_user(runtime: Runtime):
+    """Create a user with roles such as 'testorg:behandelaar'; returns the email."""
+    from webapp.accounts import add_user
+
+    def make(email: str, *roles: str, name: str = "") -> str:
+        with runtime.write_sessions.begin() as session:
+            add_user(session, runtime.organisations, email, name or email.split("@")[0].title(), PASSWORD,
+                     list(roles))
+        return email
+
+    return make
+
+
+@pytest.fixture
+def app(runtime: Runtime):
+    from webapp.web import create_app
+
+    return create_app(runtime, SECRET_KEY="test-secret", TESTING=True)
+
+
+class Browser:
+    """Flask's test client with what a person does: read the CSRF token off the page, log in."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+
+    def csrf(self, url: str) -> str:
+        import re
+
+        page = self.client.get(url)
+        match = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True))
+        assert match, f"no CSRF token on {url} ({page.status_code})"
+        return match.group(1)
+
+    def login(self, email: str, password: str = PASSWORD):
+        token = self.csrf("/login")
+        return self.client.post("/login", data={"email": email, "wachtwoord": password, "csrf_token": token})
+
+    def post(self, url: str, data: dict | None = None, page: str | None = None, **kwargs):
+        return self.client.post(url, data={**(data or {}), "csrf_token": self.csrf(page or url)}, **kwargs)
+
+    def get(self, url: str, **kwargs):
+        return self.client.get(url, **kwargs)
+
+
+@pytest.fixture
+def browser(app) -> Browser:
+    return Browser(app.test_client())
+
+
+@pytest.fixture
+def other_org(runtime: Runtime):
+    """A second organisation (the quick one) in the same database, to test isolation."""
+    config = load_config(FIXTURES / "quick")
+    runtime.organisations[config.slug] = config
+    runtime.ensure_organisations()
+    runtime.deploy(config.slug)
+    return config

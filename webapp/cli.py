@@ -41,9 +41,12 @@ def _safe_url(url: str) -> str:
 
 
 @main.command()
-def load() -> None:
+@click.option("--demo-users/--no-demo-users", default=True, show_default=True,
+              help="Create a demo user for every role of every organisation.")
+def load(demo_users: bool) -> None:
     """Store the organisations of bpmn/ and deploy their diagrams where changed."""
     from webapp.bootstrap import build_runtime
+    from webapp.demo import DEMO_PASSWORD, create_demo_users
 
     runtime = build_runtime()
     runtime.ensure_organisations()
@@ -53,6 +56,118 @@ def load() -> None:
         except KlachtrouteError as exc:
             raise click.ClickException(f"{config.name}: {exc}") from exc
         click.echo(f"{config.name}: diagram version id {version_id}")
+    if demo_users:
+        users = create_demo_users(runtime)
+        click.echo(f"\nDemo users (password for all: {DEMO_PASSWORD}):")
+        for organisation, label, email in users:
+            click.echo(f"  {organisation:<26} {label:<32} {email}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@click.option("--with-worker", is_flag=True, help="Also run the worker in this process (for trying it out).")
+@click.option("--threads", default=8, show_default=True)
+def serve(host: str, port: int, with_worker: bool, threads: int) -> None:
+    """Serve the web application with waitress (and optionally the worker beside it)."""
+    import threading
+
+    from waitress import serve as waitress_serve
+
+    from webapp.bootstrap import build_runtime
+    from webapp.web import create_app
+
+    runtime = build_runtime()
+    app = create_app(runtime)
+    if with_worker:
+        from webapp.mail import OutboxSender, settings_from_env
+        from webapp.worker import Worker
+
+        worker = Worker(build_runtime(), OutboxSender(runtime.sessions, settings_from_env()))
+        threading.Thread(target=worker.run_forever, name="worker", daemon=True).start()
+    click.echo(f"\nKlachtroute runs at http://{host}:{port}/  (log in with a demo user above; Ctrl-C stops)")
+    click.echo(f"Public complaint forms: http://{host}:{port}/<organisatie>/klacht-indienen\n")
+    waitress_serve(app, host=host, port=port, threads=threads)
+
+
+@main.group()
+def users() -> None:
+    """User accounts and their roles."""
+
+
+@users.command("add")
+@click.argument("email")
+@click.option("--name", default="", help="Full name.")
+@click.option("--role", "roles", multiple=True, help="organisation:role, e.g. samen-kinderopvang:manager_ve (repeatable).")
+@click.password_option(help="The password (asked when not given).")
+def users_add(email: str, name: str, roles: tuple[str, ...], password: str) -> None:
+    """Add a user."""
+    from webapp.accounts import add_user
+    from webapp.bootstrap import build_runtime
+
+    runtime = build_runtime()
+    try:
+        with runtime.write_sessions.begin() as session:
+            add_user(session, runtime.organisations, email, name, password, list(roles))
+    except KlachtrouteError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"user {email} added")
+
+
+@users.command("list")
+def users_list() -> None:
+    """List users with their roles."""
+    from sqlalchemy import select
+
+    from webapp.accounts import membership
+    from webapp.bootstrap import build_runtime
+    from webapp.db.models import User
+
+    runtime = build_runtime()
+    with runtime.sessions() as session:
+        for user in session.scalars(select(User).order_by(User.email)):
+            member = membership(session, user.id)
+            roles = ", ".join(f"{org}:{role}" for org, rs in sorted(member.roles.items()) for role in sorted(rs)) if member else ""
+            click.echo(f"{user.email:<45} {user.name:<40} {roles or '(no roles)'}{'' if user.active else '  [inactive]'}")
+
+
+@users.command("set-roles")
+@click.argument("email")
+@click.option("--role", "roles", multiple=True, help="organisation:role (repeatable); replaces all roles.")
+def users_set_roles(email: str, roles: tuple[str, ...]) -> None:
+    """Replace a user's roles."""
+    from webapp.accounts import set_roles
+    from webapp.bootstrap import build_runtime
+
+    runtime = build_runtime()
+    try:
+        with runtime.write_sessions.begin() as session:
+            set_roles(session, runtime.organisations, email, list(roles))
+    except KlachtrouteError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"roles of {email}: {', '.join(roles) or 'none'}")
+
+
+@main.group()
+def tokens() -> None:
+    """Personal API tokens."""
+
+
+@tokens.command("create")
+@click.argument("email")
+@click.option("--name", default="api", show_default=True, help="What the token is for.")
+def tokens_create(email: str, name: str) -> None:
+    """Create a personal API token (shown once)."""
+    from webapp.accounts import create_token
+    from webapp.bootstrap import build_runtime
+
+    runtime = build_runtime()
+    try:
+        with runtime.write_sessions.begin() as session:
+            token = create_token(session, email, name)
+    except KlachtrouteError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(token)
 
 
 @main.command()

@@ -47,6 +47,8 @@ def _dutch_message(error: jsonschema.ValidationError) -> str:
         return f"Vul minstens {value} regel(s) in."
     if v == "pattern":
         return "De invoer heeft niet de verwachte vorm."
+    if v in ("dependentRequired", "dependencies"):
+        return "Vul ook de velden in die hierbij horen."
     if v == "additionalProperties":
         return "Dit formulier kent een of meer van deze velden niet."
     return error.message
@@ -96,7 +98,7 @@ class FormCatalog:
         errors = []
         for error in self.validator(filename).iter_errors(data):
             path = ".".join(str(p) for p in error.absolute_path)
-            if error.validator == "required":
+            if error.validator in ("required", "dependentRequired"):
                 # Point a missing field at the field itself, not at its parent.
                 missing = error.message.split("'")[1] if "'" in error.message else ""
                 path = ".".join(p for p in (path, missing) if p)

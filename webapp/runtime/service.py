@@ -268,6 +268,39 @@ class Runtime:
         except StaleDataError as exc:
             raise ConflictError("deze klacht is tegelijk door iemand anders gewijzigd; er is niets opgeslagen") from exc
 
+    def assign_task(self, human_task_id: int, actor: Actor, assignee: tuple[int, str] | None) -> None:
+        """Claim a task (assignee = the actor), release it (None), or hand it to a colleague
+        of the same role (assignee = (user id, email)). Recorded in the audit trail."""
+        with self.write_sessions.begin() as session:
+            row = session.get(HumanTask, human_task_id, with_for_update=self.dialect == "postgresql")
+            if row is None or self._slug_for(session, row.organisation_id) != actor.organisation:
+                raise NotFound("deze taak bestaat niet")
+            if row.state != "ready":
+                raise ConflictError("deze taak is niet meer open")
+            if row.role not in actor.roles:
+                raise PermissionDenied(f"voor deze taak is de rol '{row.role}' nodig")
+            if assignee is None:
+                event, data = "task_released", {}
+            elif assignee[1] == actor.identity:
+                event, data = "task_claimed", {}
+            else:
+                event, data = "task_handed_over", {"to": assignee[1]}
+            row.claimed_by = assignee[0] if assignee else None
+            session.add(AuditEvent(organisation_id=row.organisation_id, instance_id=row.instance_id,
+                                   occurred_at=clock.now(), actor=actor.identity, event_type=event,
+                                   bpmn_id=row.bpmn_id, bpmn_name=row.name, data=data))
+
+    def save_draft(self, human_task_id: int, actor: Actor, draft: dict[str, Any]) -> None:
+        with self.write_sessions.begin() as session:
+            row = session.get(HumanTask, human_task_id)
+            if row is None or self._slug_for(session, row.organisation_id) != actor.organisation:
+                raise NotFound("deze taak bestaat niet")
+            if row.state != "ready":
+                raise ConflictError("deze taak is niet meer open: een collega of een termijn was u voor")
+            if row.role not in actor.roles:
+                raise PermissionDenied(f"voor deze taak is de rol '{row.role}' nodig")
+            row.draft = draft
+
     def _check_organisation(self, actor: Actor, config: OrganisationConfig) -> None:
         if not actor.is_system and actor.organisation != config.slug:
             raise NotFound("deze klacht bestaat niet")

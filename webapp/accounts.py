@@ -1,0 +1,125 @@
+"""Users, their roles per organisation, and personal API tokens. Used by the CLI and the web app."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from webapp.db.models import ApiToken, Organisation, User, UserRole
+from webapp.runtime import clock
+from webapp.runtime.errors import KlachtrouteError
+from webapp.runtime.organisations import OrganisationConfig
+
+MIN_PASSWORD_LENGTH = 10
+
+
+class AccountError(KlachtrouteError):
+    pass
+
+
+@dataclass(frozen=True)
+class Membership:
+    """What a user may do: roles per organisation slug."""
+
+    user_id: int
+    email: str
+    name: str
+    roles: dict[str, frozenset[str]]
+
+    def roles_in(self, slug: str) -> frozenset[str]:
+        return self.roles.get(slug, frozenset())
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+    return generate_password_hash(password)
+
+
+def _parse_roles(session: Session, organisations: dict[str, OrganisationConfig],
+                 assignments: list[str]) -> list[tuple[int, str]]:
+    """'samen-kinderopvang:manager_ve' -> (organisation id, role), checked against the configuration."""
+    parsed = []
+    for item in assignments:
+        slug, _, role = item.partition(":")
+        config = organisations.get(slug)
+        if config is None:
+            raise AccountError(f"unknown organisation '{slug}' (known: {', '.join(sorted(organisations))})")
+        if role not in config.all_roles:
+            raise AccountError(f"'{role}' is no role of {config.name} (roles: {', '.join(sorted(config.all_roles))})")
+        org_id = session.scalar(select(Organisation.id).where(Organisation.slug == slug))
+        if org_id is None:
+            raise AccountError(f"organisation '{slug}' is not in the database yet (run `klachtroute load`)")
+        parsed.append((org_id, role))
+    return parsed
+
+
+def add_user(session: Session, organisations: dict[str, OrganisationConfig], email: str, name: str,
+             password: str, roles: list[str]) -> User:
+    email = email.strip().lower()
+    if "@" not in email:
+        raise AccountError(f"'{email}' is not an email address")
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise AccountError(f"a user with email {email} exists already")
+    user = User(email=email, name=name.strip() or email, password_hash=hash_password(password),
+                active=True, created_at=clock.now())
+    session.add(user)
+    session.flush()
+    for org_id, role in _parse_roles(session, organisations, roles):
+        session.add(UserRole(user_id=user.id, organisation_id=org_id, role=role))
+    return user
+
+
+def set_roles(session: Session, organisations: dict[str, OrganisationConfig], email: str,
+              roles: list[str]) -> None:
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise AccountError(f"no user with email {email}")
+    parsed = _parse_roles(session, organisations, roles)
+    session.execute(delete(UserRole).where(UserRole.user_id == user.id))
+    for org_id, role in parsed:
+        session.add(UserRole(user_id=user.id, organisation_id=org_id, role=role))
+
+
+def membership(session: Session, user_id: int) -> Membership | None:
+    user = session.get(User, user_id)
+    if user is None or not user.active:
+        return None
+    rows = session.execute(select(Organisation.slug, UserRole.role).join(UserRole)
+                           .where(UserRole.user_id == user_id)).all()
+    roles: dict[str, set[str]] = {}
+    for slug, role in rows:
+        roles.setdefault(slug, set()).add(role)
+    return Membership(user.id, user.email, user.name, {k: frozenset(v) for k, v in roles.items()})
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None or not user.active or not check_password_hash(user.password_hash, password):
+        return None
+    return user
+
+
+def create_token(session: Session, email: str, name: str) -> str:
+    """A new personal API token; shown once, stored as its sha256."""
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise AccountError(f"no user with email {email}")
+    token = "kr_" + secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, name=name, token_sha256=hashlib.sha256(token.encode()).hexdigest(),
+                         created_at=clock.now()))
+    return token
+
+
+def user_for_token(session: Session, token: str) -> int | None:
+    row = session.scalar(select(ApiToken).where(
+        ApiToken.token_sha256 == hashlib.sha256(token.encode()).hexdigest(), ApiToken.revoked.is_(False)))
+    if row is None:
+        return None
+    row.last_used_at = clock.now()
+    return row.user_id

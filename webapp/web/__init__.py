@@ -1,0 +1,112 @@
+"""The Flask web application: staff pages, the public complaint forms and the JSON API.
+It drives the runtime; the runtime knows nothing of Flask."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from webapp.runtime import clock
+from webapp.runtime.service import Runtime
+
+csrf = CSRFProtect()
+INSTANCE = Path(__file__).resolve().parents[2] / "instance"
+
+
+def _secret_key() -> str:
+    """SECRET_KEY from the environment, else one generated once and kept in instance/."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    path = INSTANCE / "secret_key"
+    if not path.exists():
+        INSTANCE.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def create_app(runtime: Runtime | None = None, **config: Any) -> Flask:
+    app = Flask(__name__)
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,
+        MAX_CONTENT_LENGTH=1024 * 1024,  # forms are text: 1 MB is generous
+        PAGE_SIZE=25,
+    )
+    app.config.update(config)
+    if "SECRET_KEY" not in app.config or not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _secret_key()
+    if runtime is None:
+        from webapp.bootstrap import build_runtime
+
+        runtime = build_runtime()
+    app.extensions["klachtroute"] = runtime
+
+    csrf.init_app(app)
+    from . import api, auth, complaints, intake, staff
+
+    auth.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(staff.bp)
+    app.register_blueprint(complaints.bp)
+    app.register_blueprint(intake.bp)
+    app.register_blueprint(api.bp)
+    csrf.exempt(api.bp)  # the API authenticates by token or checks the session's own header
+
+    _register_filters(app)
+    _register_errors(app)
+    return app
+
+
+def _register_filters(app: Flask) -> None:
+    @app.template_filter("lokaal")
+    def lokaal(moment: datetime | None, fmt: str = "%d-%m-%Y %H:%M") -> str:
+        return clock.to_local(moment).strftime(fmt) if moment else ""
+
+    @app.template_filter("datum")
+    def datum(moment: datetime | None) -> str:
+        return clock.to_local(moment).strftime("%d-%m-%Y") if moment else ""
+
+    @app.template_filter("leeftijd")
+    def leeftijd(moment: datetime | None) -> str:
+        if not moment:
+            return ""
+        days = (clock.now() - moment).days
+        return "vandaag" if days < 1 else ("1 dag" if days == 1 else f"{days} dagen")
+
+    @app.context_processor
+    def inject_now() -> dict[str, Any]:
+        from flask import g
+        return {"now": clock.now(), "can_write": getattr(g, "can_write", False)}
+
+
+def _register_errors(app: Flask) -> None:
+    @app.errorhandler(404)
+    def not_found(_e):
+        return render_template("error.html", title="Niet gevonden",
+                               message="Deze pagina bestaat niet, of u heeft er geen toegang toe."), 404
+
+    @app.errorhandler(403)
+    def forbidden(e):
+        return render_template("error.html", title="Geen toegang",
+                               message=getattr(e, "description", None) or "U mag dit niet doen."), 403
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(_e):
+        return render_template("error.html", title="Formulier verlopen",
+                               message="Het formulier is verlopen of ongeldig. Laad de pagina opnieuw en probeer het nog eens."), 400
+
+    @app.errorhandler(413)
+    def too_large(_e):
+        return render_template("error.html", title="Te groot",
+                               message="Wat u verstuurde is te groot. Maak de tekst korter."), 413

@@ -1,0 +1,147 @@
+"""Complaint pages for staff: the list, one complaint with its deadlines, timeline and
+letters, recording what the complainant said (the diagram's message events), and the
+Berichten page with every letter and notification."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+
+from webapp.db.models import HumanTask, Instance, OutboxMessage
+from webapp.runtime import clock
+from webapp.runtime.errors import ConflictError, KlachtrouteError
+
+from . import queries
+from .auth import organisation_page, runtime, writer_required
+
+bp = Blueprint("complaints", __name__)
+
+MESSAGE_LABELS = {
+    "klacht_ingetrokken": "De klager trekt de klacht in",
+    "klager_reageert": "De klager heeft gereageerd",
+}
+
+
+def message_label(name: str) -> str:
+    return MESSAGE_LABELS.get(name, name.replace("_", " ").capitalize())
+
+
+@dataclass
+class Deadline:
+    what: str
+    due_at: datetime
+    done_at: datetime | None
+    state: str  # gehaald, open, gemist
+
+    @property
+    def label(self) -> str:
+        return {"gehaald": "gehaald", "open": "open", "gemist": "gemist"}[self.state]
+
+
+def deadlines(tasks: list[HumanTask], events) -> list[Deadline]:
+    now = clock.now()
+    result = []
+    for t in tasks:
+        if t.due_at is None:
+            continue
+        if t.state == "completed":
+            state = "gehaald" if t.completed_at and t.completed_at <= t.due_at else "gemist"
+            result.append(Deadline(t.name, t.due_at, t.completed_at, state))
+        elif t.state == "cancelled":
+            # Cancelled at or after its deadline: the escalation timer took it over.
+            fired = any(e.event_type == "timer_fired" and e.occurred_at >= t.due_at for e in events)
+            result.append(Deadline(t.name, t.due_at, None, "gemist" if fired else "gehaald"))
+        else:
+            result.append(Deadline(t.name, t.due_at, None, "gemist" if t.due_at < now else "open"))
+    return sorted(result, key=lambda d: d.due_at)
+
+
+def _instance(org: str, reference: str) -> Instance:
+    with runtime().sessions() as session:
+        instance = session.scalar(select(Instance).where(Instance.reference == reference))
+        if instance is None or instance.organisation_id != queries.org_id(session, org):
+            abort(404)
+    return instance
+
+
+@bp.route("/<org>/klachten")
+@organisation_page
+def index(org: str):
+    search = request.args.get("zoek", "")[:40].strip()
+    status = request.args.get("status", "")
+    page_no = max(1, request.args.get("pagina", 1, type=int) or 1)
+    size = 25
+    with runtime().sessions() as session:
+        query = select(Instance).where(Instance.organisation_id == queries.org_id(session, org))
+        if search:
+            query = query.where(Instance.reference.ilike(f"%{search}%"))
+        if status in ("running", "completed"):
+            query = query.where(Instance.status == status)
+        total = session.scalar(select(func.count()).select_from(query.subquery()))
+        rows = session.scalars(query.order_by(Instance.created_at.desc(), Instance.id.desc())
+                               .limit(size).offset((page_no - 1) * size)).all()
+    pages = max(1, -(-total // size))
+    return render_template("complaints.html", rows=rows, total=total, page=page_no, pages=pages,
+                           search=search, status=status)
+
+
+@bp.route("/<org>/klachten/<reference>")
+@organisation_page
+def show(org: str, reference: str):
+    instance = _instance(org, reference)
+    loaded = runtime().load(instance.id)
+    data = dict(loaded.workflow.last_task.data) if loaded.workflow.last_task else {}
+    waiting = sorted({e.name for e in loaded.workflow.waiting_events()
+                      if e.event_type.endswith("MessageEventDefinition") and e.name})
+    with runtime().sessions() as session:
+        tasks = list(session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id)
+                                     .order_by(HumanTask.id)))
+        events = queries.history(session, instance.id)
+        messages = list(session.scalars(select(OutboxMessage).where(OutboxMessage.instance_id == instance.id)
+                                        .order_by(OutboxMessage.id)))
+    return render_template("complaint.html", instance=instance, data=data, tasks=tasks, events=events,
+                           messages=messages, deadlines=deadlines(tasks, events),
+                           waiting=[(name, message_label(name)) for name in waiting])
+
+
+@bp.route("/<org>/klachten/<reference>/bericht", methods=["POST"])
+@organisation_page
+def record_message(org: str, reference: str):
+    writer_required()
+    instance = _instance(org, reference)
+    name = request.form.get("bericht", "")
+    note = request.form.get("toelichting", "").strip()[:2000]
+    try:
+        runtime().send_message(instance.id, name, {"toelichting": note, "vastgelegd_door": g.actor.identity,
+                                                   "vastgelegd_op": clock.now().isoformat()}, g.actor)
+    except ConflictError as exc:
+        flash(f"Niet vastgelegd: {exc}.")
+    except KlachtrouteError as exc:
+        flash(f"Niet vastgelegd: {exc}")
+    else:
+        flash(f"Vastgelegd: {message_label(name)}.")
+    return redirect(url_for("complaints.show", org=org, reference=reference))
+
+
+@bp.route("/<org>/berichten")
+@organisation_page
+def outbox(org: str):
+    status = request.args.get("status", "")
+    kind = request.args.get("soort", "")
+    page_no = max(1, request.args.get("pagina", 1, type=int) or 1)
+    size = 25
+    with runtime().sessions() as session:
+        query = (select(OutboxMessage, Instance.reference).outerjoin(Instance, Instance.id == OutboxMessage.instance_id)
+                 .where(OutboxMessage.organisation_id == queries.org_id(session, org)))
+        if status in ("pending", "held", "sent", "failed"):
+            query = query.where(OutboxMessage.status == status)
+        if kind in ("letter", "notification"):
+            query = query.where(OutboxMessage.kind == kind)
+        total = session.scalar(select(func.count()).select_from(query.subquery()))
+        rows = session.execute(query.order_by(OutboxMessage.id.desc()).limit(size)
+                               .offset((page_no - 1) * size)).all()
+    return render_template("berichten.html", rows=rows, total=total, page=page_no,
+                           pages=max(1, -(-total // size)), status=status, kind=kind)

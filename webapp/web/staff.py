@@ -1,0 +1,192 @@
+"""Staff pages: the inbox, the task page, claiming and handing over."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from jinja2.sandbox import SandboxedEnvironment
+from sqlalchemy import select
+
+from webapp.db.models import HumanTask, Instance
+from webapp.runtime.errors import (
+    ConflictError,
+    FormValidationError,
+    KlachtrouteError,
+    NotFound,
+    PermissionDenied,
+)
+
+from . import queries
+from .auth import organisation_page, runtime, writer_required
+from .formrender import build_fields, parse_submission, raw_values
+
+bp = Blueprint("staff", __name__)
+_instructions = SandboxedEnvironment(autoescape=True)
+
+EVENT_LABELS = {
+    "complaint_received": "Klacht ontvangen", "task_ready": "Taak klaargezet", "task_completed": "Taak afgerond",
+    "task_cancelled": "Taak vervallen", "timer_fired": "Termijn verstreken", "message_sent": "Bericht verstuurd",
+    "message_received": "Bericht ontvangen", "process_completed": "Klacht afgesloten", "gateway_passed": "Besluit",
+    "element_completed": "Stap uitgevoerd", "end_event": "Einde bereikt", "task_claimed": "Taak opgepakt",
+    "task_released": "Taak vrijgegeven", "task_handed_over": "Taak overgedragen", "error": "Fout",
+    "complaint_registered": "Klacht geregistreerd",
+}
+
+
+@bp.app_context_processor
+def labels() -> dict[str, Any]:
+    return {"event_labels": EVENT_LABELS}
+
+
+@bp.route("/")
+@login_required
+def home():
+    orgs = current_user.organisations
+    if len(orgs) == 1:
+        return redirect(url_for("staff.inbox", org=orgs[0]))
+    configs = [runtime().organisations[o] for o in orgs if o in runtime().organisations]
+    return render_template("home.html", organisations=configs)
+
+
+@bp.route("/<org>/")
+@organisation_page
+def org_home(org: str):
+    return redirect(url_for("staff.inbox", org=org))
+
+
+@bp.route("/<org>/inbox")
+@organisation_page
+def inbox(org: str):
+    flt = queries.InboxFilter(
+        role=request.args.get("rol", ""), status=request.args.get("status", "open"),
+        location=request.args.get("locatie", ""), overdue=request.args.get("te_laat") == "1",
+        reference=request.args.get("zoek", "")[:40], page=request.args.get("pagina", 1, type=int) or 1)
+    with runtime().sessions() as session:
+        page = queries.inbox(session, org, int(current_user.id), g.roles, flt,
+                             page_size=_page_size())
+    return render_template("inbox.html", page=page, flt=flt, roles=sorted(g.roles))
+
+
+def _page_size() -> int:
+    from flask import current_app
+    return current_app.config["PAGE_SIZE"]
+
+
+def _task_row(org: str, task_id: int) -> tuple[HumanTask, Instance]:
+    with runtime().sessions() as session:
+        found = session.execute(select(HumanTask, Instance).join(Instance, Instance.id == HumanTask.instance_id)
+                                .where(HumanTask.id == task_id)).first()
+        if found is None:
+            abort(404)
+        row, instance = found
+        if queries.org_id(session, org) != row.organisation_id:
+            abort(404)
+    if row.role not in g.roles and "auditor" not in g.roles:
+        abort(404)
+    return row, instance
+
+
+def _task_context(row: HumanTask, instance: Instance) -> dict[str, Any]:
+    loaded = runtime().load(instance.id)
+    task = loaded.task(row.task_id)
+    data = dict(task.data) if task is not None else dict(loaded.workflow.last_task.data)
+    instructions = ""
+    if task is not None:
+        template = (task.task_spec.extensions or {}).get("instructionsForEndUser") or ""
+        try:
+            instructions = _instructions.from_string(template).render(**data)
+        except Exception:  # noqa: BLE001 - a broken instruction must not hide the task
+            instructions = template
+    with runtime().sessions() as session:
+        events = queries.history(session, instance.id)
+        colleagues = queries.colleagues(session, g.org.slug, row.role) if row.role else []
+    return {"row": row, "instance": instance, "data": data, "instructions": instructions, "events": events,
+            "colleagues": colleagues}
+
+
+def _form_parts(row: HumanTask) -> tuple[dict, dict]:
+    if not row.form:
+        return {"type": "object", "properties": {}}, {}
+    forms = runtime().forms
+    return forms.load(row.form), forms.ui_schema(row.form)
+
+
+@bp.route("/<org>/taken/<int:task_id>", methods=["GET", "POST"])
+@organisation_page
+def task(org: str, task_id: int):
+    row, instance = _task_row(org, task_id)
+    schema, ui_schema = _form_parts(row)
+    context = _task_context(row, instance)
+    current = {**{k: v for k, v in context["data"].items() if k in schema.get("properties", {})}, **(row.draft or {})}
+    values = current
+    errors = []
+    status = 200
+    if request.method == "POST":
+        writer_required()
+        if row.state != "ready":
+            flash("Deze taak is niet meer open.")
+            return redirect(url_for("staff.task", org=org, task_id=task_id))
+        submitted = parse_submission(schema, ui_schema, request.form, current=current)
+        # What was typed wins; read-only fields keep their current value.
+        values = {**current, **raw_values(request.form)}
+        if request.form.get("actie") == "opslaan":
+            try:
+                runtime().save_draft(row.id, g.actor, submitted)
+            except (ConflictError, NotFound, PermissionDenied) as exc:
+                return _refused(org, exc)
+            flash("Uw concept is opgeslagen.")
+            return redirect(url_for("staff.task", org=org, task_id=task_id))
+        try:
+            runtime().complete_task(instance.id, row.task_id, g.actor, submitted)
+        except FormValidationError as exc:
+            errors, status = exc.errors, 422
+        except (ConflictError, NotFound, PermissionDenied) as exc:
+            return _refused(org, exc)
+        except KlachtrouteError as exc:
+            flash(f"De taak kon niet worden afgerond: {exc}")
+            status = 500
+        else:
+            flash(f"Taak '{row.name}' is afgerond voor klacht {instance.reference}.")
+            return redirect(url_for("staff.inbox", org=org))
+    fields = build_fields(schema, ui_schema, values, errors)
+    return render_template("task.html", fields=fields, errors=errors, schema=schema, **context), status
+
+
+def _refused(org: str, exc: Exception):
+    if isinstance(exc, PermissionDenied):
+        abort(403, description=str(exc))
+    if isinstance(exc, NotFound):
+        abort(404)
+    flash(f"{str(exc)[0].upper()}{str(exc)[1:]}.")
+    return redirect(url_for("staff.inbox", org=org)), 303
+
+
+@bp.route("/<org>/taken/<int:task_id>/<actie>", methods=["POST"])
+@organisation_page
+def assign(org: str, task_id: int, actie: str):
+    writer_required()
+    row, _ = _task_row(org, task_id)
+    if actie == "oppakken":
+        assignee = (int(current_user.id), current_user.email)
+        message = "U heeft de taak opgepakt."
+    elif actie == "vrijgeven":
+        assignee, message = None, "De taak is vrijgegeven."
+    elif actie == "overdragen":
+        wanted = request.form.get("collega", type=int)
+        with runtime().sessions() as session:
+            options = {uid: email for uid, _name, email in queries.colleagues(session, org, row.role or "")}
+        if wanted not in options:
+            flash("Kies een collega met dezelfde rol.")
+            return redirect(url_for("staff.task", org=org, task_id=task_id))
+        assignee, message = (wanted, options[wanted]), f"De taak is overgedragen aan {options[wanted]}."
+    else:
+        abort(404)
+    try:
+        runtime().assign_task(row.id, g.actor, assignee)
+    except (ConflictError, NotFound, PermissionDenied) as exc:
+        return _refused(org, exc)
+    flash(message)
+    return redirect(request.form.get("terug") == "inbox" and url_for("staff.inbox", org=org)
+                    or url_for("staff.task", org=org, task_id=task_id))
