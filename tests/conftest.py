@@ -147,3 +147,37 @@ def other_org(runtime: Runtime):
     runtime.ensure_organisations()
     runtime.deploy(config.slug)
     return config
+
+
+# -- a live server and a real browser ---------------------------------------------------------
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served by waitress on a free loopback port, in a thread."""
+    import socket
+    import threading
+
+    from waitress.server import create_server
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = create_server(app, host="127.0.0.1", port=port, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def chrome():
+    from webapp.browser import available, headless_chromium
+
+    if not available():
+        pytest.fail("Debian's chromium and chromedriver are needed (make browser installs them)")
+    with headless_chromium(1280, 1000) as driver:
+        yield driver

@@ -149,6 +149,41 @@ def users_set_roles(email: str, roles: tuple[str, ...]) -> None:
 
 
 @main.group()
+def audit() -> None:
+    """The tamper-evident audit trail."""
+
+
+@audit.command("verify")
+@click.option("--organisation", "slugs", multiple=True, help="Organisation slug (default: all).")
+def audit_verify(slugs: tuple[str, ...]) -> None:
+    """Check every organisation's hash chain; names each edited, removed or inserted event."""
+    from sqlalchemy import select
+
+    from webapp.bootstrap import build_runtime
+    from webapp.db.models import AuditChainHead, Organisation
+    from webapp.runtime import audit as audit_chain
+
+    runtime = build_runtime()
+    failed = False
+    with runtime.sessions() as session:
+        query = select(Organisation).order_by(Organisation.slug)
+        if slugs:
+            query = query.where(Organisation.slug.in_(slugs))
+        for org in session.scalars(query):
+            checked, problems = audit_chain.verify(session, org.id)
+            head = session.get(AuditChainHead, org.id)
+            if problems:
+                failed = True
+                click.echo(f"{org.slug}: {checked} event(s), {len(problems)} problem(s)")
+                for problem in problems:
+                    click.echo(f"  {problem}")
+            else:
+                click.echo(f"{org.slug}: {checked} event(s), chain intact; head {head.hash if head else '-'}")
+    if failed:
+        sys.exit(1)
+
+
+@main.group()
 def tokens() -> None:
     """Personal API tokens."""
 

@@ -145,7 +145,10 @@ class AuditEvent(Base):
     """Append-only history: who did what, when, on which BPMN element."""
 
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_org_time", "organisation_id", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_audit_events_org_time", "organisation_id", "occurred_at"),
+        UniqueConstraint("organisation_id", "seq", name="uq_audit_events_org_seq"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
@@ -156,6 +159,20 @@ class AuditEvent(Base):
     bpmn_id: Mapped[str | None] = mapped_column(String(200))
     bpmn_name: Mapped[str | None] = mapped_column(String(300))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The hash chain (see webapp.runtime.audit).
+    seq: Mapped[int | None] = mapped_column(BigInteger)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuditChainHead(Base):
+    """The last link of an organisation's audit chain; locked while events are appended."""
+
+    __tablename__ = "audit_chain_heads"
+
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 class OutboxMessage(Base):

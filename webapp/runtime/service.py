@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from webapp.db.models import (
-    AuditEvent,
     DiagramVersion,
     HumanTask,
     Instance,
@@ -26,7 +25,7 @@ from webapp.db.models import (
 )
 from webapp.db.session import writer_engine
 
-from . import clock
+from . import audit, clock
 from .diagrams import ParsedDiagram, SpecCache, diagram_sha256, parse_diagram
 from .errors import ConflictError, FormValidationError, InvalidWorkflowState, NotFound, PermissionDenied
 from .forms import FormCatalog
@@ -286,9 +285,9 @@ class Runtime:
             else:
                 event, data = "task_handed_over", {"to": assignee[1]}
             row.claimed_by = assignee[0] if assignee else None
-            session.add(AuditEvent(organisation_id=row.organisation_id, instance_id=row.instance_id,
-                                   occurred_at=clock.now(), actor=actor.identity, event_type=event,
-                                   bpmn_id=row.bpmn_id, bpmn_name=row.name, data=data))
+            audit.append(session, [{"organisation_id": row.organisation_id, "instance_id": row.instance_id,
+                                    "occurred_at": clock.now(), "actor": actor.identity, "event_type": event,
+                                    "bpmn_id": row.bpmn_id, "bpmn_name": row.name, "data": data}])
 
     def save_draft(self, human_task_id: int, actor: Actor, draft: dict[str, Any]) -> None:
         with self.write_sessions.begin() as session:
@@ -354,8 +353,9 @@ class Runtime:
         # The step rolled back; keep the complaint visible and retry later instead of spinning.
         instance.last_error = message
         instance.next_wakeup_at = now + RETRY_AFTER_ERROR
-        session.add(AuditEvent(organisation_id=instance.organisation_id, instance_id=instance.id,
-                               occurred_at=now, actor=SYSTEM, event_type="error", data={"message": message}))
+        audit.append(session, [{"organisation_id": instance.organisation_id, "instance_id": instance.id,
+                                "occurred_at": now, "actor": SYSTEM, "event_type": "error",
+                                "data": {"message": message}}])
 
     def next_wakeup_at(self) -> datetime | None:
         """The earliest moment any timer is due (an index-only look-up)."""
@@ -422,15 +422,15 @@ class Runtime:
                             bpmn_id=task.bpmn_id, bpmn_name=task.name, actor=SYSTEM)
 
     def _write_records(self, session: Session, steps: list[tuple[Instance, StepRecorder]], now: datetime) -> None:
-        audit = [{"organisation_id": inst.organisation_id, "instance_id": inst.id, "occurred_at": a.occurred_at,
+        events = [{"organisation_id": inst.organisation_id, "instance_id": inst.id, "occurred_at": a.occurred_at,
                   "actor": a.actor, "event_type": a.event_type, "bpmn_id": a.bpmn_id, "bpmn_name": a.bpmn_name,
                   "data": a.data} for inst, rec in steps for a in rec.audit]
         outbox = [{"organisation_id": inst.organisation_id, "instance_id": inst.id, "kind": m.kind,
                    "template": m.template, "recipient": m.recipient, "subject": m.subject, "body": m.body,
                    "status": "pending", "attempts": 0, "created_at": now, "next_attempt_at": now}
                   for inst, rec in steps for m in rec.outbox]
-        if audit:
-            session.execute(insert(AuditEvent), audit)
+        if events:
+            audit.append(session, events)
         if outbox:
             session.execute(insert(OutboxMessage), outbox)
         for _, rec in steps:

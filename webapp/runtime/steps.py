@@ -73,8 +73,9 @@ class StepRecorder:
     def queue_message(self, *, kind: str, recipient: str, subject: str, body: str,
                       template: str | None = None) -> None:
         self.outbox.append(QueuedMessage(kind, recipient, subject, body, template))
-        self.record("message_sent", {"kind": kind, "recipient": recipient, "subject": subject,
-                                     "template": template}, actor=SYSTEM)
+        # The audit names who received it (a role, the complainant), never an address.
+        to = recipient if recipient.startswith("role:") or recipient == "post" else "klager"
+        self.record("message_sent", {"kind": kind, "to": to, "template": template}, actor=SYSTEM)
 
 
 _current_step: contextvars.ContextVar[StepRecorder] = contextvars.ContextVar("klachtroute_step")
