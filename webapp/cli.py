@@ -184,6 +184,22 @@ def audit_verify(slugs: tuple[str, ...]) -> None:
 
 
 @main.group()
+def retention() -> None:
+    """Removal of personal data after each organisation's retention period."""
+
+
+@retention.command("run")
+def retention_run() -> None:
+    """Purge personal data of complaints closed longer ago than the retention period."""
+    from webapp.bootstrap import build_runtime
+    from webapp.runtime.retention import run_retention
+
+    for result in run_retention(build_runtime()):
+        click.echo(f"{result.organisation}: {result.purged} complaint(s) closed before "
+                   f"{result.cutoff:%Y-%m-%d} purged")
+
+
+@main.group()
 def tokens() -> None:
     """Personal API tokens."""
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
 from webapp.mail import OutboxSender
 from webapp.runtime import clock
+from webapp.runtime.retention import run_retention
 from webapp.runtime.service import Runtime
 
 log = logging.getLogger("klachtroute.worker")
@@ -39,6 +41,8 @@ class Worker:
         self.poll_interval = poll_interval
         self.batch_size = batch_size
         self.stop_event = threading.Event()
+        self.retention_interval = 24 * 3600.0  # seconds; retention runs daily (and at start)
+        self._next_retention = 0.0
 
     def sweep(self) -> SweepStats:
         """Fire every due timer and send every due message, batch by batch."""
@@ -75,8 +79,20 @@ class Worker:
             if stats:
                 log.info("fired %d timer(s) on %d complaint(s), %d error(s); %d message(s)",
                          stats.timers, stats.instances, stats.errors, stats.messages)
+            self._maybe_run_retention()
             self.stop_event.wait(self.seconds_until_next())
         log.info("worker stopped")
+
+    def _maybe_run_retention(self) -> None:
+        if time.monotonic() < self._next_retention:
+            return
+        self._next_retention = time.monotonic() + self.retention_interval
+        try:
+            for result in run_retention(self.runtime):
+                if result.purged:
+                    log.info("retention: %d complaint(s) of %s purged", result.purged, result.organisation)
+        except Exception:  # noqa: BLE001 - retried at the next interval
+            log.exception("retention failed")
 
     def install_signal_handlers(self) -> None:
         def stop(signum, _frame):

@@ -109,6 +109,7 @@ class Instance(Base):
     location: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
+    purged_at: Mapped[datetime | None]  # personal data removed under the retention period
     last_error: Mapped[str | None] = mapped_column(Text)
 
     __mapper_args__ = {"version_id_col": lock_version}

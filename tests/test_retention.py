@@ -1,0 +1,69 @@
+"""Retention removes a closed complaint's personal data after the organisation's period;
+counts and the audit skeleton stay, and the audit chain still verifies."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from webapp.db.models import AuditEvent, HumanTask, Instance, OutboxMessage
+from webapp.runtime import audit
+from webapp.runtime.retention import PURGED, run_retention
+from webapp.runtime.service import Actor, Runtime
+
+from .conftest import AMS
+
+ELS = Actor("els@test.nl", "testorg", frozenset({"behandelaar"}))
+PERSONAL = {"naam": "Johanna de Wit", "email": "johanna.dewit@example.nl", "telefoon": "06-12345678", "relatie": "ouder"}
+
+
+def close(runtime: Runtime, **extra) -> int:
+    started = runtime.start("testorg", {"klager": PERSONAL, "omschrijving": "Mijn zoon Pim werd gebeten.",
+                                        "locatie": "De Boomhut", "soort": "klacht", **extra},
+                            complaint_type="klacht", location="De Boomhut")
+    with runtime.sessions() as s:
+        task = s.scalar(select(HumanTask).where(HumanTask.instance_id == started.instance_id))
+    runtime.save_draft(task.id, ELS, {"toelichting": "gesprek met Johanna gevoerd"})
+    runtime.complete_task(started.instance_id, task.task_id, ELS,
+                          {"opgelost": True, "uitkomst": "gegrond", "toelichting": "Johanna is tevreden"})
+    return started.instance_id
+
+
+def test_retention_purges_old_closed_complaints_only_and_keeps_the_chain(runtime: Runtime, vclock):
+    runtime.organisations["testorg"] = dataclasses.replace(runtime.organisations["testorg"],
+                                                           retention={"months_after_closing": 12})
+    old = close(runtime)
+    vclock.set(datetime(2026, 9, 1, 9, 0, tzinfo=AMS))
+    recent = close(runtime)
+    running = runtime.start("testorg", {"klager": PERSONAL}).instance_id
+    with runtime.sessions() as s:
+        audit_before = s.scalar(select(func.count()).select_from(AuditEvent))
+
+    vclock.set(datetime(2027, 3, 10, 9, 0, tzinfo=AMS))  # 12 months after the first closing
+    [result] = run_retention(runtime)
+    assert result.purged == 1
+
+    with runtime.sessions() as s:
+        purged = s.get(Instance, old)
+        state = purged.state
+        assert purged.purged_at is not None and purged.status == "completed"
+        assert (purged.complaint_type, purged.location) == ("klacht", "De Boomhut")  # reports keep counting
+        for needle in ("Johanna", "johanna.dewit", "06-12345678", "Pim", "gebeten"):
+            assert needle not in state
+        assert "Johanna" in s.get(Instance, recent).state and "Pim" in s.get(Instance, recent).state
+        assert "Johanna" in s.get(Instance, running).state
+        assert all(t.draft is None for t in s.scalars(select(HumanTask).where(HumanTask.instance_id == old)))
+        letters = s.scalars(select(OutboxMessage).where(OutboxMessage.instance_id == old)).all()
+        assert letters and all(m.body == PURGED and "johanna" not in m.recipient for m in letters)
+        assert s.scalar(select(func.count()).select_from(AuditEvent)) == audit_before
+        checked, problems = audit.verify(s, purged.organisation_id)
+    assert problems == [] and checked == audit_before
+
+    data = runtime.load(old).workflow.last_task.data
+    assert data["opgelost"] is True and data["klager"] == {"relatie": "ouder"} and data["locatie"] == "De Boomhut"
+    assert "omschrijving" not in data and "toelichting" not in data
+    json.dumps(data)
+    assert run_retention(runtime)[0].purged == 0  # idempotent
