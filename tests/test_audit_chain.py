@@ -99,3 +99,20 @@ def test_audit_rows_hold_no_complainant_address(runtime: Runtime):
         sent = s.scalars(select(AuditEvent.data).where(AuditEvent.event_type == "message_sent")).all()
     assert sent and all("k@example.nl" not in str(d) for d in sent)
     assert {d["to"] for d in sent} == {"klager"}
+
+
+def test_the_auditor_page_shows_an_intact_or_broken_chain(browser, make_user, runtime: Runtime, db_engine):
+    from lxml import html
+
+    make_user("aud@test.nl", "testorg:auditor")
+    some_history(runtime)
+    browser.login("aud@test.nl")
+    intact = " ".join(html.fromstring(browser.get("/testorg/audit").get_data(as_text=True)).text_content().split())
+    assert "De keten is intact." in intact
+    with runtime.sessions() as s:
+        victim = s.scalars(select(AuditEvent).order_by(AuditEvent.seq)).all()[2]
+    with db_engine.begin() as conn:
+        conn.execute(text("UPDATE audit_events SET event_type = 'task_cancelled' WHERE id = :id"), {"id": victim.id})
+    broken = " ".join(html.fromstring(browser.get("/testorg/audit").get_data(as_text=True)).text_content().split())
+    assert "De keten is niet intact: 1 probleem" in broken
+    assert f"Gewijzigd: gebeurtenis {victim.id} (positie {victim.seq})" in broken

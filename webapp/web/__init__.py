@@ -63,9 +63,26 @@ def create_app(runtime: Runtime | None = None, **config: Any) -> Flask:
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # the API authenticates by token or checks the session's own header
 
+    _register_vendor(app)
     _register_filters(app)
     _register_errors(app)
     return app
+
+
+NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
+VENDOR = {"bpmn-js": NODE_MODULES / "bpmn-js" / "dist"}
+
+
+def _register_vendor(app: Flask) -> None:
+    """Browser libraries from npm (installed with the lockfile), served as they are."""
+    from flask import abort, send_from_directory
+
+    @app.route("/vendor/<package>/<path:filename>")
+    def vendor(package: str, filename: str):
+        root = VENDOR.get(package)
+        if root is None:
+            abort(404)
+        return send_from_directory(root, filename, max_age=3600)
 
 
 def _register_filters(app: Flask) -> None:

@@ -126,6 +126,20 @@ def record_message(org: str, reference: str):
     return redirect(url_for("complaints.show", org=org, reference=reference))
 
 
+@bp.route("/<org>/audit")
+@organisation_page
+def audit_check(org: str):
+    """The auditors' check of the organisation's hash chain."""
+    from webapp.db.models import AuditChainHead
+    from webapp.runtime import audit
+
+    with runtime().sessions() as session:
+        org_id = queries.org_id(session, org)
+        checked, problems = audit.verify(session, org_id)
+        head = session.get(AuditChainHead, org_id)
+    return render_template("audit.html", checked=checked, problems=problems, head=head)
+
+
 @bp.route("/<org>/berichten")
 @organisation_page
 def outbox(org: str):
