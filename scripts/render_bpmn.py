@@ -63,7 +63,7 @@ def render(bpmn: Path, out: Path) -> list[str]:
         page = Path(tmp) / "render.html"
         page.write_text(PAGE % {"viewer": VIEWER.as_uri(), "xml": json.dumps(xml.decode("utf-8")),
                                 "x": x, "y": y, "w": w, "h": h}, encoding="utf-8")
-        with headless_chromium(max(w + 40, 400), max(h + 40, 300)) as driver:
+        with headless_chromium(max(w + 40, 400), max(h + 240, 300)) as driver:  # the window's frame takes height
             driver.get(page.as_uri())
             from selenium.webdriver.support.ui import WebDriverWait
 

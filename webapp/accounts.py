@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -121,5 +122,8 @@ def user_for_token(session: Session, token: str) -> int | None:
         ApiToken.token_sha256 == hashlib.sha256(token.encode()).hexdigest(), ApiToken.revoked.is_(False)))
     if row is None:
         return None
-    row.last_used_at = clock.now()
+    now = clock.now()
+    # At most one write a minute per token: an API client should not take the write lock on every call.
+    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
+        row.last_used_at = now
     return row.user_id

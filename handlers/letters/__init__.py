@@ -13,14 +13,18 @@ from typing import Any
 from jinja2 import ChainableUndefined, FileSystemLoader, TemplateNotFound
 from jinja2.sandbox import SandboxedEnvironment
 
+from handlers.dutch import long_date
+
 LETTERS_ROOT = Path(__file__).parent
 
 
 @lru_cache(maxsize=1)
 def _environment() -> SandboxedEnvironment:
     # Data in letters comes from complainants: the sandbox keeps templates from reaching Python internals.
-    return SandboxedEnvironment(loader=FileSystemLoader(str(LETTERS_ROOT)), undefined=ChainableUndefined,
-                                keep_trailing_newline=True, autoescape=False)
+    env = SandboxedEnvironment(loader=FileSystemLoader(str(LETTERS_ROOT)), undefined=ChainableUndefined,
+                               keep_trailing_newline=True, autoescape=False)
+    env.filters["datum"] = long_date  # {{ termijn_maatregelen | datum }} -> 15 mei 2026
+    return env
 
 
 def letter_exists(template: str) -> bool:

@@ -15,6 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from handlers.dutch import long_date
 from webapp.db.models import (
     DiagramVersion,
     HumanTask,
@@ -177,7 +178,8 @@ class Runtime:
         now = clock.now()
         with self.write_sessions.begin() as session:
             reference = self._next_reference(session, config, org_id, now)
-            data = {**data, "referentie": reference, "ontvangen_op": now.isoformat()}
+            data = {**data, "referentie": reference, "ontvangen_op": now.isoformat(),
+                    "ontvangen_op_datum": long_date(now)}
             loaded = LoadedWorkflow.new(diagram, config, data)
             recorder = StepRecorder(config, reference, actor.identity)
             recorder.record("complaint_received", {"type": complaint_type, "location": location,

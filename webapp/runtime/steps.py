@@ -13,6 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
@@ -128,15 +129,32 @@ def parse_moment(value: Any) -> datetime | None:
 
 
 def _timer_children(task) -> Iterator[tuple[Any, bool]]:
-    """Waiting boundary timers attached to a task: (timer task, interrupting)."""
+    """Boundary timers attached to a task, waiting or already fired: (timer task, interrupting).
+    A fired reminder still says when the task was due."""
     if task.parent is None:
         return
     for sibling in task.parent.children:
         spec = sibling.task_spec
         if sibling is task or not isinstance(spec, CatchingEvent):
             continue
-        if isinstance(spec.event_definition, TimerEventDefinition) and sibling.state == TaskState.WAITING:
+        if isinstance(spec.event_definition, TimerEventDefinition) and sibling.state in (
+                TaskState.WAITING, TaskState.READY, TaskState.COMPLETED):
             yield sibling, getattr(spec, "cancel_activity", True)
+
+
+def _has_timer(definition) -> bool:
+    if isinstance(definition, TimerEventDefinition):
+        return True
+    return isinstance(definition, MultipleEventDefinition) and any(
+        isinstance(d, TimerEventDefinition) for d in definition.event_definitions)
+
+
+def _element_id(task) -> str | None:
+    """The BPMN element a task stands for, looking through SpiffWorkflow's own wrappers
+    (the split that holds a task with boundary events)."""
+    while task.task_spec.bpmn_id is None and task.children:
+        task = task.children[0]
+    return task.task_spec.bpmn_id
 
 
 class LoadedWorkflow:
@@ -193,7 +211,7 @@ class LoadedWorkflow:
                 event_type = "element_completed"
             data: dict[str, Any] = {"type": description}
             if event_type == "gateway_passed":
-                data["to"] = [c.task_spec.bpmn_id for c in task.children
+                data["to"] = [_element_id(c) for c in task.children
                               if c.has_state(TaskState.DEFINITE_MASK | TaskState.FINISHED_MASK)
                               and c.state != TaskState.CANCELLED]
             recorder.record(event_type, data, bpmn_id=spec.bpmn_id, bpmn_name=spec.bpmn_name, actor=SYSTEM)
@@ -209,7 +227,8 @@ class LoadedWorkflow:
         with self._step(recorder):
             self.workflow.refresh_timers()
             fired = [t for tid, t in waiting.items() if t.state != TaskState.WAITING]
-            for task in fired:
+            # An event-based gateway's timer is recorded when its catch event completes, below.
+            for task in [t for t in fired if isinstance(t.task_spec.event_definition, TimerEventDefinition)]:
                 recorder.fired_timers.add(task.id)
                 recorder.record("timer_fired", {"due": task._get_internal_data("event_value"),
                                                 "interrupting": getattr(task.task_spec, "cancel_activity", True)},
@@ -220,7 +239,7 @@ class LoadedWorkflow:
     def _waiting_timers(self) -> list[Any]:
         # The event manager already holds every waiting catch event: no walk of the task tree.
         return [t for t in self.workflow.event_manager.tasks.values()
-                if t.state == TaskState.WAITING and isinstance(t.task_spec.event_definition, TimerEventDefinition)]
+                if t.state == TaskState.WAITING and _has_timer(t.task_spec.event_definition)]
 
     def task(self, task_id: str):
         try:
@@ -270,8 +289,11 @@ class LoadedWorkflow:
         moments = []
         for task in self._waiting_timers():
             definition = task.task_spec.event_definition
-            details = definition.details(task)
-            moment = parse_moment(details.value)
+            if isinstance(definition, TimerEventDefinition):
+                value = definition.details(task).value
+            else:  # an event-based gateway keeps its timer's moment in its own internal data
+                value = task._get_internal_data("event_value")
+            moment = parse_moment(value)
             if moment is not None:
                 moments.append(moment)
         return min(moments) if moments else None

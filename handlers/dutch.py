@@ -1,0 +1,29 @@
+"""Dutch formatting for letters and screens."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from webapp.runtime import clock
+
+MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
+          "november", "december")
+
+
+def long_date(value: str | date | datetime | None) -> str:
+    """'2026-05-15' or an ISO moment -> '15 mei 2026' (a moment in Amsterdam time). Anything
+    that is no date is returned unchanged, so a letter never fails on it."""
+    if value is None or value == "":
+        return ""
+    moment: date
+    if isinstance(value, datetime):
+        moment = clock.to_local(value).date() if value.tzinfo else value.date()
+    elif isinstance(value, date):
+        moment = value
+    else:
+        try:
+            parsed = datetime.fromisoformat(str(value))
+        except ValueError:
+            return str(value)
+        moment = clock.to_local(parsed).date() if parsed.tzinfo else parsed.date()
+    return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}"
