@@ -37,6 +37,10 @@ def _complainant_address(data: Mapping[str, Any]) -> str | None:
 
 def send_letter(step: Step, data: Mapping[str, Any], template: str, to: str = "klager") -> dict[str, Any]:
     """A letter to the complainant (or to the address `to`), from a Dutch template."""
+    # An organisation may word a generic letter its own way: handlers/letters/<slug>/<template>.txt.
+    own = f"{step.organisation_slug}/{template}"
+    if "/" not in template and letter_exists(own):
+        template = own
     if not letter_exists(template):
         raise ValueError(f"letter template '{template}' does not exist")
     recipient = _complainant_address(data) if to == "klager" else to

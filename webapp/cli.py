@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -197,6 +198,26 @@ def retention_run() -> None:
     for result in run_retention(build_runtime()):
         click.echo(f"{result.organisation}: {result.purged} complaint(s) closed before "
                    f"{result.cutoff:%Y-%m-%d} purged")
+
+
+@main.command("export")
+@click.option("--organisation", required=True, help="The organisation's slug, e.g. samen-kinderopvang.")
+@click.option("--from", "start", required=True, type=click.DateTime(["%Y-%m-%d"]),
+              help="First day complaints were received (Europe/Amsterdam).")
+@click.option("--to", "end", required=True, type=click.DateTime(["%Y-%m-%d"]),
+              help="Last day complaints were received, inclusive.")
+@click.option("--format", "fmt", type=click.Choice(["xes", "csv"]), default="xes", show_default=True)
+@click.option("--output", required=True, type=click.Path(dir_okay=False, writable=True, path_type=Path))
+def export(organisation: str, start: datetime, end: datetime, fmt: str, output: Path) -> None:
+    """Export the event log of the complaints received in a period (XES 2.0 or CSV), for process mining."""
+    from webapp.db.session import make_engine, make_session_factory
+    from webapp.exports import export_command_body
+
+    try:
+        click.echo(export_command_body(make_session_factory(make_engine()), organisation, start.date(),
+                                       end.date(), fmt, output))
+    except KlachtrouteError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @main.group()

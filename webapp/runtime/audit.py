@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -33,20 +33,26 @@ def event_hash(row: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+_HEADS = AuditChainHead.__table__
+_EVENTS = AuditEvent.__table__
+
+
 def append(session: Session, rows: list[dict[str, Any]]) -> None:
     """Insert audit rows, chained per organisation. The chain head row is locked until
     commit, so concurrent steps of one organisation take their turn."""
     by_org: dict[int, list[dict[str, Any]]] = {}
     for row in rows:
         by_org.setdefault(row["organisation_id"], []).append(row)
-    dialect = session.get_bind().dialect.name
-    insert_fn = pg_insert if dialect == "postgresql" else sqlite_insert
+    connection = session.connection()  # Core statements: this runs on every step
     for org_id in sorted(by_org):  # a fixed order, so two transactions never wait on each other crosswise
-        session.execute(insert_fn(AuditChainHead).values(organisation_id=org_id, seq=0, hash=GENESIS)
-                        .on_conflict_do_nothing())
-        head = session.execute(select(AuditChainHead.seq, AuditChainHead.hash)
-                               .where(AuditChainHead.organisation_id == org_id)
-                               .with_for_update()).one()
+        head = connection.execute(select(_HEADS.c.seq, _HEADS.c.hash).where(_HEADS.c.organisation_id == org_id)
+                                  .with_for_update()).first()
+        if head is None:
+            insert_fn = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+            connection.execute(insert_fn(_HEADS).values(organisation_id=org_id, seq=0, hash=GENESIS)
+                               .on_conflict_do_nothing())
+            head = connection.execute(select(_HEADS.c.seq, _HEADS.c.hash)
+                                      .where(_HEADS.c.organisation_id == org_id).with_for_update()).one()
         seq, previous = head.seq, head.hash
         for row in by_org[org_id]:
             seq += 1
@@ -56,9 +62,8 @@ def append(session: Session, rows: list[dict[str, Any]]) -> None:
             row.setdefault("data", {})
             row["seq"], row["prev_hash"] = seq, previous
             row["hash"] = previous = event_hash(row)
-        session.execute(insert(AuditEvent), by_org[org_id])
-        session.execute(update(AuditChainHead).where(AuditChainHead.organisation_id == org_id)
-                        .values(seq=seq, hash=previous))
+        connection.execute(_EVENTS.insert(), by_org[org_id])
+        connection.execute(update(_HEADS).where(_HEADS.c.organisation_id == org_id).values(seq=seq, hash=previous))
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -388,14 +388,15 @@ class Runtime:
         state = dump_state(loaded.workflow)
         wakeup = None if loaded.completed else loaded.next_wakeup()
         ready = loaded.ready_tasks()
-        if loaded.completed and instance.status == "running":
-            instance.status = "completed"
-            instance.closed_at = now
-            recorder.record("process_completed", {}, actor=SYSTEM)
         instance.state = state
         instance.next_wakeup_at = wakeup
         instance.last_error = None
         self._sync_human_tasks(session, instance, ready, open_rows, recorder, completed, now)
+        if loaded.completed and instance.status == "running":
+            # After the task sync, so a trace ends with its closing, not with a cancelled task.
+            instance.status = "completed"
+            instance.closed_at = now
+            recorder.record("process_completed", {}, actor=SYSTEM)
 
     def _sync_human_tasks(self, session: Session, instance: Instance, ready: Iterable[ReadyTask],
                           open_rows: dict[str, HumanTask], recorder: StepRecorder,
@@ -434,7 +435,7 @@ class Runtime:
         if events:
             audit.append(session, events)
         if outbox:
-            session.execute(insert(OutboxMessage), outbox)
+            session.connection().execute(OutboxMessage.__table__.insert(), outbox)
         for _, rec in steps:
             rec.audit.clear()
             rec.outbox.clear()

@@ -1,0 +1,350 @@
+"""Process-mining exports: the audit trail of one organisation's complaints as an event
+log, in IEEE 1849 XES 2.0 or as CSV (one row per event), for ProM, pm4py, Disco, Celonis.
+
+A case is a complaint (its reference), an event one audit row chosen for the log. No
+Flask here: the CLI (and later a web page) call these functions with a session.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from webapp.db.models import AuditEvent, Instance, Organisation
+from webapp.runtime.clock import AMSTERDAM
+from webapp.runtime.errors import KlachtrouteError, NotFound
+
+# The repository is cloned with shared/ beside it (locally /work/main and /work/shared, in CI
+# likewise): this file is <repo>/webapp/exports.py, so parents[2] is the repository's parent.
+XES_SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "standards" / "xes-ieee-1849.xsd"
+
+CSV_HEADER = ("case_id", "activity", "timestamp", "lifecycle", "resource", "bpmn_id", "event_type",
+              "complaint_type", "location")
+
+# The transitions of the XES Lifecycle extension's "standard" model.
+STANDARD_TRANSITIONS = frozenset({
+    "schedule", "assign", "reassign", "withdraw", "start", "suspend", "resume", "pi_abort", "ate_abort",
+    "complete", "autoskip", "manualskip", "unknown"})
+
+# A user task's life in the standard model. The inbox records no "start" (a task is opened and
+# completed in one form post), so a task goes schedule -> [assign -> reassign*] -> complete, or
+# is withdrawn (the standard model's exit for work that was never started) when a timer or a
+# message takes it away; ate_abort would claim it had been started.
+TASK_TRANSITIONS = {
+    "task_ready": "schedule",
+    "task_claimed": "assign",
+    "task_handed_over": "reassign",
+    "task_released": "reassign",  # back to the role's pool: the model has no "unassign"
+    "task_completed": "complete",
+    "task_cancelled": "withdraw",
+}
+
+# Never in the log: a failed step rolled back and is retried, so the error is technical history
+# (it stays in the audit trail), not something the complaint went through.
+LEFT_OUT_EVENT_TYPES = ("error",)
+
+# element_completed rows of these kinds say nothing the log does not already say: a start event
+# repeats complaint_received, a service task's effect is its own event (message_sent,
+# complaint_registered), a script task computes data, a loop or multi-instance wrapper completes
+# after the tasks it repeated. Other elements (call activities, subprocesses, throw and catch
+# events) stay, so that a new kind of element is visible rather than silently dropped.
+NOISE_ELEMENT_KINDS = ("Start Event", "Service Task", "Script Task", "MultiInstance", "Loop Task")
+
+LABELS = {
+    "complaint_received": "Klacht ontvangen",
+    "complaint_registered": "Klacht geregistreerd",
+    "process_completed": "Klacht afgesloten",
+}
+
+
+class ExportError(KlachtrouteError):
+    """An export that cannot be made as asked (a reversed period, an unknown format)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LogEvent:
+    case_id: str  # the complaint's reference
+    activity: str
+    timestamp: datetime  # aware, UTC
+    lifecycle: str  # a transition of the standard lifecycle model
+    resource: str  # a user's email, or "system"
+    event_type: str  # the audit event type
+    bpmn_id: str | None = None
+    role: str | None = None  # the lane's role of a user task's events
+    complaint_type: str | None = None
+    location: str | None = None
+    case_status: str = "running"
+    audit_seq: int | None = None  # the row's place in the organisation's audit hash chain
+    decision: str | None = None  # gateway_passed: the flow targets taken, comma-separated
+    assignee: str | None = None  # task_handed_over: to whom
+
+
+# -- selecting -------------------------------------------------------------------------------
+
+
+def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """[start, end] as Europe/Amsterdam calendar days, as a half-open UTC interval."""
+    if start > end:
+        raise ExportError(f"the period starts ({start}) after it ends ({end})")
+    low = datetime.combine(start, time.min, tzinfo=AMSTERDAM)
+    high = datetime.combine(end + timedelta(days=1), time.min, tzinfo=AMSTERDAM)
+    return low.astimezone(UTC), high.astimezone(UTC)
+
+
+def event_log(session: Session, organisation_slug: str, start: date, end: date) -> list[LogEvent]:
+    """The process-mining log of the complaints of one organisation received in [start, end]
+    (Europe/Amsterdam dates), ordered by complaint (as received) and then by time.
+
+    Complaints, not events, select the period: every trace is the whole history of its
+    complaint, also the steps after `end`, so no trace is cut off at either side.
+
+    Which audit events are in the log (one log event per audit row, with one merge):
+    - task_ready, task_claimed, task_handed_over, task_released, task_completed, task_cancelled:
+      the user task's lifecycle (schedule, assign, reassign, reassign, complete, withdraw), with
+      the task's BPMN name as activity and the lane's role as org:role;
+    - complaint_received ("Klacht ontvangen"), process_completed ("Klacht afgesloten"),
+      complaint_registered ("Klacht geregistreerd"), timer_fired ("Termijn verstreken: <timer>"),
+      message_sent ("Brief verstuurd: <template>" for letters, "Melding verstuurd: <element>" for
+      notifications: the subject would make every complaint's activity unique), gateway_passed
+      (the decision: the gateway's name, the targets taken in `decision`; parallel gateways decide
+      nothing and are left out), end_event (the end reached: its name) and element_completed of
+      call activities, subprocesses and events other than start events;
+    - message_received: the runtime writes two rows when a message arrives, the delivery (who
+      sent it in, no element) and the catching event (which element caught it). They become one
+      event "Bericht ontvangen: <element>" with the deliverer as resource;
+    - left out: error (technical, retried) and element_completed of start events, service
+      tasks, script tasks and loop/multi-instance wrappers (see NOISE_ELEMENT_KINDS).
+    Every other (future) event type is kept as a point event named by its BPMN element.
+    Point events have the lifecycle transition "complete".
+    """
+    organisation_id = session.scalar(select(Organisation.id).where(Organisation.slug == organisation_slug))
+    if organisation_id is None:
+        raise NotFound(f"organisation '{organisation_slug}' does not exist")
+    low, high = period_bounds(start, end)
+    rows = session.execute(
+        select(AuditEvent.seq, AuditEvent.instance_id, AuditEvent.occurred_at, AuditEvent.actor,
+               AuditEvent.event_type, AuditEvent.bpmn_id, AuditEvent.bpmn_name, AuditEvent.data,
+               Instance.reference, Instance.complaint_type, Instance.location, Instance.status)
+        .join(Instance, AuditEvent.instance_id == Instance.id)
+        .where(Instance.organisation_id == organisation_id,
+               AuditEvent.organisation_id == organisation_id,
+               Instance.created_at >= low, Instance.created_at < high,
+               AuditEvent.event_type.not_in(LEFT_OUT_EVENT_TYPES))
+        # Steps write several rows with one timestamp: the id keeps the order they were written in.
+        .order_by(Instance.created_at, Instance.id, AuditEvent.occurred_at, AuditEvent.id)
+    ).all()
+
+    events: list[LogEvent] = []
+    roles: dict[str | None, str] = {}  # bpmn_id -> lane role, within the current complaint
+    delivered_by: str | None = None  # the resource of a message delivery, for its catching event
+    for index, row in enumerate(rows):
+        if index == 0 or rows[index - 1].instance_id != row.instance_id:
+            roles, delivered_by = {}, None
+        data: dict[str, Any] = row.data or {}
+        if row.event_type == "message_received" and row.bpmn_id is None:
+            following = rows[index + 1] if index + 1 < len(rows) else None
+            if (following is not None and following.instance_id == row.instance_id
+                    and following.event_type == "message_received" and following.bpmn_id is not None):
+                delivered_by = row.actor
+                continue
+        if not _in_log(row.event_type, data):
+            continue
+        if row.event_type == "task_ready" and data.get("role"):
+            roles[row.bpmn_id] = data["role"]
+        resource = row.actor
+        if row.event_type == "message_received" and row.bpmn_id is not None and delivered_by:
+            resource, delivered_by = delivered_by, None
+        events.append(LogEvent(
+            case_id=row.reference,
+            activity=_activity(row.event_type, row.bpmn_id, row.bpmn_name, data),
+            timestamp=row.occurred_at.astimezone(UTC),
+            lifecycle=TASK_TRANSITIONS.get(row.event_type, "complete"),
+            resource=resource,
+            event_type=row.event_type,
+            bpmn_id=row.bpmn_id,
+            role=roles.get(row.bpmn_id) if row.event_type in TASK_TRANSITIONS else None,
+            complaint_type=row.complaint_type,
+            location=row.location,
+            case_status=row.status,
+            audit_seq=row.seq,
+            decision=_decision(row.event_type, data),
+            assignee=data.get("to") if row.event_type == "task_handed_over" else None,
+        ))
+    return events
+
+
+def _in_log(event_type: str, data: dict[str, Any]) -> bool:
+    kind = str(data.get("type") or "")
+    if event_type == "element_completed":
+        return not any(noise in kind for noise in NOISE_ELEMENT_KINDS)
+    if event_type == "gateway_passed":
+        return "Parallel" not in kind
+    return event_type not in LEFT_OUT_EVENT_TYPES
+
+
+def _decision(event_type: str, data: dict[str, Any]) -> str | None:
+    if event_type != "gateway_passed" or not data.get("to"):
+        return None
+    return ",".join(str(target) for target in data["to"])
+
+
+def _activity(event_type: str, bpmn_id: str | None, bpmn_name: str | None, data: dict[str, Any]) -> str:
+    element = bpmn_name or bpmn_id
+    if event_type in LABELS:
+        return LABELS[event_type]
+    if event_type == "timer_fired":
+        return f"Termijn verstreken: {element}"
+    if event_type == "message_received":
+        return f"Bericht ontvangen: {element or data.get('message') or 'onbekend'}"
+    if event_type == "message_sent":
+        if data.get("kind") == "letter":
+            return f"Brief verstuurd: {data.get('template') or element}"
+        to = str(data.get("to") or "").removeprefix("role:")
+        return f"Melding verstuurd: {element or to}" if element or to else "Melding verstuurd"
+    return element or event_type
+
+
+# -- CSV ---------------------------------------------------------------------------------------
+
+
+def _iso(moment: datetime) -> str:
+    # Always microseconds and an explicit offset: one fixed pattern for importers, and exact.
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def to_csv(events: Iterable[LogEvent]) -> str:
+    """RFC 4180 CSV (CRLF line ends, quoting where needed), one row per event."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    for e in events:
+        writer.writerow((e.case_id, e.activity, _iso(e.timestamp), e.lifecycle, e.resource, e.bpmn_id or "",
+                         e.event_type, e.complaint_type or "", e.location or ""))
+    return buffer.getvalue()
+
+
+# -- XES ---------------------------------------------------------------------------------------
+
+EXTENSIONS = (
+    ("Concept", "concept", "http://www.xes-standard.org/concept.xesext"),
+    ("Time", "time", "http://www.xes-standard.org/time.xesext"),
+    ("Lifecycle", "lifecycle", "http://www.xes-standard.org/lifecycle.xesext"),
+    ("Organizational", "org", "http://www.xes-standard.org/org.xesext"),
+)
+# Classifier names are xs:NCName in the schema: no spaces.
+CLASSIFIERS = (
+    ("Activity", "concept:name"),
+    ("Activity_and_lifecycle", "concept:name lifecycle:transition"),
+    ("Resource", "org:resource"),
+)
+
+# XML 1.0 refuses most control characters; names come from uploaded diagrams.
+_XML_UNSAFE = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF])
+
+
+def _attr(parent: etree._Element, kind: str, key: str, value: str | int) -> None:
+    text = value if isinstance(value, str) else str(value)
+    etree.SubElement(parent, kind, key=key, value=text.translate(_XML_UNSAFE))
+
+
+def to_xes(events: Sequence[LogEvent], organisation_name: str) -> bytes:
+    """An IEEE 1849 XES 2.0 document: one trace per complaint, one event per log event."""
+    # No namespace: the schema has no targetNamespace, so a default xmlns would not validate.
+    log = etree.Element("log", {"xes.version": "2.0", "xes.features": ""})
+    for name, prefix, uri in EXTENSIONS:
+        etree.SubElement(log, "extension", name=name, prefix=prefix, uri=uri)
+    # Globals declare what every trace and every event carries (and a default for it).
+    trace_globals = etree.SubElement(log, "global", scope="trace")
+    _attr(trace_globals, "string", "concept:name", "__INVALID__")
+    _attr(trace_globals, "string", "status", "unknown")
+    event_globals = etree.SubElement(log, "global", scope="event")
+    _attr(event_globals, "string", "concept:name", "__INVALID__")
+    _attr(event_globals, "date", "time:timestamp", "1970-01-01T00:00:00.000000+00:00")
+    _attr(event_globals, "string", "lifecycle:transition", "complete")
+    _attr(event_globals, "string", "org:resource", "__INVALID__")
+    _attr(event_globals, "string", "event_type", "unknown")
+    for name, keys in CLASSIFIERS:
+        etree.SubElement(log, "classifier", name=name, scope="event", keys=keys)
+    _attr(log, "string", "concept:name", organisation_name)
+    _attr(log, "string", "lifecycle:model", "standard")
+
+    traces: dict[str, etree._Element] = {}
+    for e in events:
+        trace = traces.get(e.case_id)
+        if trace is None:
+            trace = traces[e.case_id] = etree.SubElement(log, "trace")
+            _attr(trace, "string", "concept:name", e.case_id)
+            _attr(trace, "string", "status", e.case_status)
+            if e.complaint_type:
+                _attr(trace, "string", "complaint_type", e.complaint_type)
+            if e.location:
+                _attr(trace, "string", "location", e.location)
+        event = etree.SubElement(trace, "event")
+        _attr(event, "string", "concept:name", e.activity)
+        _attr(event, "date", "time:timestamp", _iso(e.timestamp))
+        _attr(event, "string", "lifecycle:transition", e.lifecycle)
+        _attr(event, "string", "org:resource", e.resource)
+        if e.role:
+            _attr(event, "string", "org:role", e.role)
+        _attr(event, "string", "event_type", e.event_type)
+        if e.bpmn_id:
+            _attr(event, "string", "bpmn_id", e.bpmn_id)
+        if e.decision:
+            _attr(event, "string", "decision", e.decision)
+        if e.assignee:
+            _attr(event, "string", "assignee", e.assignee)
+        if e.audit_seq is not None:
+            _attr(event, "int", "audit_seq", e.audit_seq)
+    return etree.tostring(log, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def validate_xes(document: bytes, schema_path: Path = XES_SCHEMA) -> list[str]:
+    """The schema errors of an XES document against IEEE 1849-2016 (empty when valid)."""
+    if not schema_path.is_file():
+        raise FileNotFoundError(
+            f"the XES schema is missing: {schema_path} (shared/standards/xes-ieee-1849.xsd is expected "
+            "in the folder 'shared' beside the repository)")
+    # Parsed per call: an XMLSchema object's error log is not safe to share between threads.
+    schema = etree.XMLSchema(etree.parse(str(schema_path)))
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    try:
+        root = etree.fromstring(document, parser)
+    except etree.XMLSyntaxError as exc:
+        return [f"not well-formed XML: {exc}"]
+    if schema.validate(root):
+        return []
+    return [f"line {error.line}: {error.message}" for error in schema.error_log]
+
+
+# -- the command line --------------------------------------------------------------------------
+
+
+def export_command_body(sessions: sessionmaker[Session], organisation: str, start: date, end: date,
+                        fmt: str, output: Path) -> str:
+    """`klachtroute export`: write the log of `organisation`'s complaints received in
+    [start, end] to `output` as XES or CSV (UTF-8); returns the line to print."""
+    if fmt not in ("xes", "csv"):
+        raise ExportError(f"unknown format '{fmt}': choose xes or csv")
+    with sessions() as session:
+        name = session.scalar(select(Organisation.name).where(Organisation.slug == organisation))
+        if name is None:
+            raise NotFound(f"organisation '{organisation}' does not exist")
+        events = event_log(session, organisation, start, end)
+    document = to_xes(events, name) if fmt == "xes" else to_csv(events).encode("utf-8")
+    output.write_bytes(document)
+    cases = len({e.case_id for e in events})
+    return (f"{name}: {cases} complaint(s) received {start} to {end}, {len(events)} event(s), "
+            f"written to {output} ({fmt.upper()})")
+
+
+__all__ = ["CSV_HEADER", "ExportError", "LogEvent", "STANDARD_TRANSITIONS", "XES_SCHEMA", "event_log",
+           "export_command_body", "period_bounds", "to_csv", "to_xes", "validate_xes"]

@@ -1,0 +1,130 @@
+"""The public complaint forms of the organisations (no login).
+
+GET/POST /<org>/klacht-indienen            the klantreactieformulier
+GET      /<org>/klacht-indienen/ontvangen  the confirmation: reference and what happens next
+
+The checks and rules live in webapp.intake; this module only renders and redirects.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+
+from webapp.intake import (
+    MAX_LENGTH,
+    RELATIONS,
+    IntakeRefused,
+    IntakeRules,
+    check_intake,
+    confirmation,
+    long_date,
+    start_intake,
+)
+from webapp.runtime import clock
+from webapp.runtime.errors import NotFound
+from webapp.runtime.organisations import OrganisationConfig
+
+from .auth import runtime
+
+bp = Blueprint("intake", __name__)
+log = logging.getLogger(__name__)
+
+HONEYPOT = "website"  # a field only robots fill in
+SESSION_KEY = "klachtroute_ontvangen"
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# The form's fields in the order they are shown: the error summary follows it.
+FIELD_ORDER = ("anoniem", "naam", "email", "telefoon", "relatie", "soort", "locatie", "datum_gebeurtenis",
+               "omschrijving", "toestemming")
+
+
+@bp.after_request
+def no_store(response):
+    # The pages hold what a complainant typed and their reference: keep them out of caches.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.app_template_filter("lange_datum")
+def lange_datum(day) -> str:
+    return long_date(day) if day else ""
+
+
+def _organisation(org: str) -> OrganisationConfig:
+    config = runtime().organisations.get(org)
+    if config is None:
+        abort(404)
+    return config
+
+
+def _unavailable(config: OrganisationConfig):
+    return render_template(
+        "error.html", title="Formulier niet beschikbaar",
+        message=f"Het klachtformulier van {config.name} is op dit moment niet beschikbaar. Probeer het later "
+                f"nog eens, of neem rechtstreeks contact op met {config.name}."), 503
+
+
+def _today():
+    return clock.to_local(clock.now()).date()
+
+
+@bp.route("/<org>/klacht-indienen", methods=["GET", "POST"])
+def form(org: str):
+    config = _organisation(org)
+    rules = IntakeRules.of(config)
+    try:
+        runtime().current_version_id(org)
+    except NotFound:
+        return _unavailable(config)
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    refused_by: str | None = None
+    status = 200
+    if request.method == "POST":
+        if request.form.get(HONEYPOT, "").strip():
+            # A robot: thank it like anyone else, start nothing.
+            log.info("intake %s: honeypot filled in, nothing started", org)
+            return render_template("intake_done.html", org=config, reference=None, confirmation=None)
+        values = {k: v for k, v in request.form.items() if k not in ("csrf_token", HONEYPOT)}
+        try:
+            result = check_intake(config, values, _today())
+        except IntakeRefused as exc:
+            errors, refused_by, status = exc.errors, exc.rule, 422
+        else:
+            received = clock.now()
+            try:
+                started = start_intake(runtime(), org, result)
+            except NotFound:
+                return _unavailable(config)
+            session[SESSION_KEY] = {"org": org, "referentie": started.reference, "soort": result.complaint_type,
+                                    "ontvangen": received.isoformat()}
+            return redirect(url_for("intake.received", org=org), code=303)
+    summary = [(name, errors[name]) for name in ("", *FIELD_ORDER) if name in errors]
+    summary += [(name, message) for name, message in errors.items() if name not in FIELD_ORDER and name != ""]
+    return render_template(
+        "intake_form.html", org=config, rules=rules, values=values, errors=errors, summary=summary,
+        refused_by=refused_by, relations=list(RELATIONS.items()), max_length=MAX_LENGTH,
+        today=_today().isoformat(), honeypot=HONEYPOT, date_type=_date_input_type(values)), status
+
+
+def _date_input_type(values: dict[str, Any]) -> str:
+    # A browser blanks a date input whose value it cannot parse, which would hide what was
+    # typed beside its error: show such a value as plain text.
+    value = values.get("datum_gebeurtenis", "")
+    return "date" if not value or _ISO_DATE.fullmatch(value) else "text"
+
+
+@bp.route("/<org>/klacht-indienen/ontvangen")
+def received(org: str):
+    config = _organisation(org)
+    done = session.get(SESSION_KEY)
+    if not isinstance(done, dict) or done.get("org") != org:
+        return redirect(url_for("intake.form", org=org))
+    received_at = datetime.fromisoformat(done["ontvangen"])
+    return render_template("intake_done.html", org=config, reference=done["referentie"],
+                           confirmation=confirmation(config, done["soort"], received_at),
+                           received_at=received_at)
