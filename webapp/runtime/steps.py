@@ -270,10 +270,7 @@ class LoadedWorkflow:
         for task in self.workflow.get_tasks(state=TaskState.READY, manual=True):
             spec = task.task_spec
             props = (getattr(spec, "extensions", None) or {}).get("properties", {})
-            interrupting = [parse_moment(t._get_internal_data("event_value")) for t, i in _timer_children(task) if i]
-            reminders = [parse_moment(t._get_internal_data("event_value")) for t, i in _timer_children(task) if not i]
-            interrupting = [m for m in interrupting if m]
-            reminders = [m for m in reminders if m]
+            interrupting, reminders = self._deadlines_of(task)
             ready.append(ReadyTask(
                 task_id=str(task.id),
                 bpmn_id=spec.bpmn_id,
@@ -284,6 +281,19 @@ class LoadedWorkflow:
                 reminder_at=min(reminders) if reminders else None,
             ))
         return ready
+
+    def _deadlines_of(self, task) -> tuple[list[datetime], list[datetime]]:
+        """The moments of the boundary timers guarding a task; for a task inside a called
+        process or subprocess with no timers of its own, those of the activity around it."""
+        while True:
+            interrupting = [m for t, i in _timer_children(task) if i
+                            if (m := parse_moment(t._get_internal_data("event_value")))]
+            reminders = [m for t, i in _timer_children(task) if not i
+                         if (m := parse_moment(t._get_internal_data("event_value")))]
+            parent_id = getattr(task.workflow, "parent_task_id", None)
+            if interrupting or reminders or parent_id is None:
+                return interrupting, reminders
+            task = self.workflow.get_task_from_id(parent_id)
 
     def next_wakeup(self) -> datetime | None:
         moments = []

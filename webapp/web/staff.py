@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import select
 
+from handlers.dutch import long_date
 from webapp.db.models import HumanTask, Instance
 from webapp.runtime.errors import (
     ConflictError,
@@ -24,6 +25,7 @@ from .formrender import build_fields, parse_submission, raw_values
 
 bp = Blueprint("staff", __name__)
 _instructions = SandboxedEnvironment(autoescape=True)
+_instructions.filters["datum"] = long_date
 
 EVENT_LABELS = {
     "complaint_received": "Klacht ontvangen", "task_ready": "Taak klaargezet", "task_completed": "Taak afgerond",
