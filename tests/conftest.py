@@ -15,7 +15,7 @@ from webapp.db import migrate
 from webapp.db.models import Base
 from webapp.db.session import make_engine, make_session_factory
 from webapp.runtime import clock
-from webapp.runtime.forms import FormCatalog
+from webapp.runtime.forms import FORMS_ROOT, FormCatalog
 from webapp.runtime.organisations import load_config
 from webapp.runtime.service import Runtime
 
@@ -77,7 +77,8 @@ def test_org():
 
 @pytest.fixture
 def runtime(db_engine: Engine, vclock, test_org) -> Runtime:
-    rt = Runtime(make_session_factory(db_engine), {test_org.slug: test_org}, FormCatalog(FIXTURES / "forms"))
+    # The test organisation's forms, and the real ones for tests that add a real organisation.
+    rt = Runtime(make_session_factory(db_engine), {test_org.slug: test_org}, FormCatalog(FIXTURES / "forms", FORMS_ROOT))
     rt.ensure_organisations()
     rt.deploy(test_org.slug)
     return rt

@@ -55,16 +55,21 @@ def _dutch_message(error: jsonschema.ValidationError) -> str:
 
 
 class FormCatalog:
-    """Loads and caches forms from a folder; validates submitted data."""
+    """Loads and caches forms from one or more folders (the first that has a file wins);
+    validates submitted data."""
 
-    def __init__(self, root: Path = FORMS_ROOT) -> None:
-        self.root = root
+    def __init__(self, *roots: Path) -> None:
+        self.roots = roots or (FORMS_ROOT,)
+        self.root = self.roots[0]
         self._validators: dict[str, Draft202012Validator] = {}
         self._lock = threading.Lock()
 
     def path(self, filename: str) -> Path:
         if "/" in filename or "\\" in filename or filename.startswith("."):
             raise FormNotFound(f"form name '{filename}' is not a plain file name")
+        for root in self.roots:
+            if (root / filename).is_file():
+                return root / filename
         return self.root / filename
 
     def exists(self, filename: str) -> bool:
@@ -74,7 +79,7 @@ class FormCatalog:
         try:
             return json.loads(self.path(filename).read_text(encoding="utf-8"))
         except FileNotFoundError as exc:
-            raise FormNotFound(f"form '{filename}' does not exist in {self.root}") from exc
+            raise FormNotFound(f"form '{filename}' does not exist in forms/") from exc
         except json.JSONDecodeError as exc:
             raise FormNotFound(f"form '{filename}' is not valid JSON: {exc}") from exc
 
