@@ -18,6 +18,7 @@ from . import queries
 from .auth import organisation_page, runtime, writer_required
 
 bp = Blueprint("complaints", __name__)
+AUDIT_READERS = {"auditor", "procesbeheerder"}
 
 MESSAGE_LABELS = {
     "klacht_ingetrokken": "De klager trekt de klacht in",
@@ -133,6 +134,8 @@ def audit_check(org: str):
     from webapp.db.models import AuditChainHead
     from webapp.runtime import audit
 
+    if not g.roles & AUDIT_READERS:
+        abort(403, description="Het logboek controleren is voor auditors en procesbeheerders.")
     with runtime().sessions() as session:
         org_id = queries.org_id(session, org)
         checked, problems = audit.verify(session, org_id)
