@@ -94,3 +94,23 @@ def test_a_timer_whose_expression_fails_marks_that_complaint_and_spares_the_othe
     assert broken.status == "running" and "geen datum" in broken.last_error
     assert broken.next_wakeup_at > vclock.now()  # retried later, not in a tight loop
     assert [e.instance_id for e in errors] == [bad.instance_id]
+
+
+def test_static_checks_tolerate_xml_comments(test_org):
+    from webapp.runtime.checks import check_organisation
+
+    commented = GOOD.replace('<bpmn:startEvent id="Start_ontvangen"', '<!-- de klacht komt binnen -->\n    <bpmn:startEvent id="Start_ontvangen"')
+    problems = check_organisation(test_org, xml=commented, lint=False)
+    assert all("comment" not in p.message.lower() for p in problems)
+    assert not [p for p in problems if "lies in no lane" in p.message]
+
+
+def test_scenario_months_advance_keeps_the_day_or_takes_the_months_last_day(test_org):
+    from webapp.runtime import clock
+    from webapp.scenarios.runner import _Run
+
+    for start, months, end in [((2026, 3, 12), 2, (2026, 5, 12)), ((2026, 1, 31), 1, (2026, 2, 28)),
+                               ((2026, 11, 30), 3, (2027, 2, 28))]:
+        virtual = clock.VirtualClock(datetime(*start, 9, 0, tzinfo=AMS))
+        run = _Run(None, test_org, None, virtual)
+        assert run._after({"months": months}) == datetime(*end, 9, 0, tzinfo=AMS)

@@ -111,7 +111,7 @@ def _check_lanes(config: OrganisationConfig, root: etree._Element, c: _Collector
                       f"(roles: {', '.join(sorted(config.roles))})", lane)
         if not lanes:
             continue
-        for node in process.iterchildren():
+        for node in process.iterchildren(tag=etree.Element):  # not comments or processing instructions
             if _local(node.tag) in FLOW_NODES and _local(node.tag) != "boundaryEvent" and node.get("id") not in in_lane:
                 c.add("element lies in no lane, so no role can work it", node)
 

@@ -4,6 +4,7 @@ virtual clock: timers fire at their own moments as the clock moves ahead."""
 from __future__ import annotations
 
 import time
+from calendar import monthrange
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -133,12 +134,8 @@ class _Run:
         if spec.get("months"):
             total = local.month - 1 + spec["months"]
             year, month = local.year + total // 12, total % 12 + 1
-            for day_of_month in range(local.day, 27, -1):
-                try:
-                    local = local.replace(year=year, month=month, day=day_of_month)
-                    break
-                except ValueError:
-                    continue
+            # The same day N months later, or that month's last day.
+            local = local.replace(year=year, month=month, day=min(local.day, monthrange(year, month)[1]))
         local = local + timedelta(days=spec.get("days", 0) + 7 * spec.get("weeks", 0),
                                   hours=spec.get("hours", 0), minutes=spec.get("minutes", 0))
         # Wall-clock arithmetic in Amsterdam, so "one week" stays 09:00 across a DST switch.
