@@ -46,7 +46,7 @@ def test_complaint_page_shows_data_deadlines_timeline_and_letters(browser, make_
     page_text = text(shown)
     assert "A. de Vries (ouder)" in page_text and "zoon viel" in page_text and "De Boomhut" in page_text
     rows = deadline_rows(shown)
-    assert rows == [["Klacht behandelen", "09-03-2026 23:59", "", "gemist"]]
+    assert rows == [["Klacht behandelen", "09-03-2026 23:59", "10-03-2026 09:00", "gemist"]]  # cut off by the escalation
     assert "Open taken Escalatie behandelen (Directeur)" in page_text
     assert "Termijn verstreken: 3 werkdagen verstreken" in page_text
     assert "Herinnering: klacht " + started.reference in page_text  # the reminder notification
@@ -114,3 +114,12 @@ def test_berichten_page_keeps_letters_without_smtp(browser, make_user, runtime: 
     assert "1 bericht" in shown and "Beste B. Smit" in shown and "(bewaard)" in shown
     assert "0 berichten" in text(browser.get("/testorg/berichten?status=sent"))
     assert started.reference in text(browser.get("/testorg/klachten?zoek=" + started.reference))
+
+
+def test_a_withdrawal_before_the_deadline_lapses_the_deadline_rather_than_meeting_it(browser, make_user, runtime):
+    make_user("els@test.nl", "testorg:behandelaar")
+    started = runtime.start("testorg", {})
+    runtime.send_message(started.instance_id, "klacht_ingetrokken", {}, ELS)
+    browser.login("els@test.nl")
+    [row] = deadline_rows(browser.get(f"/testorg/klachten/{started.reference}"))
+    assert row[0] == "Klacht behandelen" and row[-1] == "vervallen"

@@ -53,7 +53,7 @@ def create_app(runtime: Runtime | None = None, **config: Any) -> Flask:
     app.extensions["klachtroute"] = runtime
 
     csrf.init_app(app)
-    from . import api, auth, complaints, intake, staff
+    from . import api, auth, complaints, intake, staff, trace_views
 
     auth.init_app(app)
     app.register_blueprint(auth.bp)
@@ -61,6 +61,7 @@ def create_app(runtime: Runtime | None = None, **config: Any) -> Flask:
     app.register_blueprint(complaints.bp)
     app.register_blueprint(intake.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(trace_views.bp)
     csrf.exempt(api.bp)  # the API authenticates by token or checks the session's own header
 
     _register_vendor(app)
@@ -93,6 +94,11 @@ def _register_filters(app: Flask) -> None:
     @app.template_filter("datum")
     def datum(moment: datetime | None) -> str:
         return clock.to_local(moment).strftime("%d-%m-%Y") if moment else ""
+
+    @app.template_filter("lang_datum")
+    def lang_datum(value) -> str:
+        from handlers.dutch import long_date
+        return long_date(value)
 
     @app.template_filter("leeftijd")
     def leeftijd(moment: datetime | None) -> str:

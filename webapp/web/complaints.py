@@ -11,6 +11,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from sqlalchemy import func, select
 
 from webapp.db.models import HumanTask, Instance, OutboxMessage
+from webapp.deadlines import deadline_state
 from webapp.runtime import clock
 from webapp.runtime.errors import ConflictError, KlachtrouteError
 
@@ -35,29 +36,33 @@ class Deadline:
     what: str
     due_at: datetime
     done_at: datetime | None
-    state: str  # gehaald, open, gemist
+    state: str  # gehaald, open, gemist, vervallen
 
     @property
     def label(self) -> str:
-        return {"gehaald": "gehaald", "open": "open", "gemist": "gemist"}[self.state]
+        return self.state
 
 
 def deadlines(tasks: list[HumanTask], events) -> list[Deadline]:
     now = clock.now()
+    cancelled = {}  # bpmn id -> the moments its tasks were cut off, in order
+    for e in events:
+        if e.event_type == "task_cancelled":
+            cancelled.setdefault(e.bpmn_id, []).append(e.occurred_at)
     result = []
     for t in tasks:
         if t.due_at is None:
             continue
-        if t.state == "completed":
-            state = "gehaald" if t.completed_at and t.completed_at <= t.due_at else "gemist"
-            result.append(Deadline(t.name, t.due_at, t.completed_at, state))
-        elif t.state == "cancelled":
-            # Cancelled at or after its deadline: the escalation timer took it over.
-            fired = any(e.event_type == "timer_fired" and e.occurred_at >= t.due_at for e in events)
-            result.append(Deadline(t.name, t.due_at, None, "gemist" if fired else "gehaald"))
-        else:
-            result.append(Deadline(t.name, t.due_at, None, "gemist" if t.due_at < now else "open"))
+        cut_at = cancelled.get(t.bpmn_id, []).pop(0) if t.state == "cancelled" and cancelled.get(t.bpmn_id) else None
+        completed_at = t.completed_at if t.state == "completed" else None
+        state = deadline_state(t.due_at, completed_at=completed_at, cancelled_at=cut_at, now=now)
+        result.append(Deadline(t.name, t.due_at, completed_at or cut_at, state))
     return sorted(result, key=lambda d: d.due_at)
+
+
+def instance_of(org: str, reference: str) -> Instance:
+    """The complaint with this reference in this organisation, else a 404."""
+    return _instance(org, reference)
 
 
 def _instance(org: str, reference: str) -> Instance:
