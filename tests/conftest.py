@@ -141,13 +141,23 @@ def browser(app) -> Browser:
 
 
 @pytest.fixture
-def other_org(runtime: Runtime):
+def add_organisation(runtime: Runtime):
+    """Add an organisation folder (a fixture's or a real one of bpmn/) to the runtime and deploy it."""
+
+    def add(folder: Path):
+        config = load_config(folder)
+        runtime.organisations[config.slug] = config
+        runtime.ensure_organisations()
+        runtime.deploy(config.slug)
+        return config
+
+    return add
+
+
+@pytest.fixture
+def other_org(add_organisation):
     """A second organisation (the quick one) in the same database, to test isolation."""
-    config = load_config(FIXTURES / "quick")
-    runtime.organisations[config.slug] = config
-    runtime.ensure_organisations()
-    runtime.deploy(config.slug)
-    return config
+    return add_organisation(FIXTURES / "quick")
 
 
 # -- a live server and a real browser ---------------------------------------------------------

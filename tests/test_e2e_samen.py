@@ -15,7 +15,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
 
 from webapp.db.models import HumanTask, Instance, OutboxMessage
-from webapp.runtime.organisations import BPMN_ROOT, load_config
+from webapp.runtime.organisations import BPMN_ROOT
 from webapp.runtime.service import Runtime
 
 from .conftest import PASSWORD
@@ -24,12 +24,8 @@ SHOTS = Path("/tmp/klachtroute-e2e")
 
 
 @pytest.fixture
-def samen(runtime: Runtime):
-    config = load_config(BPMN_ROOT / "samen-kinderopvang")
-    runtime.organisations[config.slug] = config
-    runtime.ensure_organisations()
-    runtime.deploy(config.slug)
-    return config
+def samen(add_organisation):
+    return add_organisation(BPMN_ROOT / "samen-kinderopvang")
 
 
 def shot(driver, name: str) -> None:

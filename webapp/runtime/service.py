@@ -273,13 +273,7 @@ class Runtime:
         """Claim a task (assignee = the actor), release it (None), or hand it to a colleague
         of the same role (assignee = (user id, email)). Recorded in the audit trail."""
         with self.write_sessions.begin() as session:
-            row = session.get(HumanTask, human_task_id, with_for_update=self.dialect == "postgresql")
-            if row is None or self._slug_for(session, row.organisation_id) != actor.organisation:
-                raise NotFound("deze taak bestaat niet")
-            if row.state != "ready":
-                raise ConflictError("deze taak is niet meer open")
-            if row.role not in actor.roles:
-                raise PermissionDenied(f"voor deze taak is de rol '{row.role}' nodig")
+            row = self._open_task_for(session, human_task_id, actor)
             if assignee is None:
                 event, data = "task_released", {}
             elif assignee[1] == actor.identity:
@@ -293,14 +287,18 @@ class Runtime:
 
     def save_draft(self, human_task_id: int, actor: Actor, draft: dict[str, Any]) -> None:
         with self.write_sessions.begin() as session:
-            row = session.get(HumanTask, human_task_id)
-            if row is None or self._slug_for(session, row.organisation_id) != actor.organisation:
-                raise NotFound("deze taak bestaat niet")
-            if row.state != "ready":
-                raise ConflictError("deze taak is niet meer open: een collega of een termijn was u voor")
-            if row.role not in actor.roles:
-                raise PermissionDenied(f"voor deze taak is de rol '{row.role}' nodig")
-            row.draft = draft
+            self._open_task_for(session, human_task_id, actor).draft = draft
+
+    def _open_task_for(self, session: Session, human_task_id: int, actor: Actor) -> HumanTask:
+        """A ready inbox task of the actor's organisation that the actor's roles may work, locked."""
+        row = session.get(HumanTask, human_task_id, with_for_update=self.dialect == "postgresql")
+        if row is None or self._slug_for(session, row.organisation_id) != actor.organisation:
+            raise NotFound("deze taak bestaat niet")
+        if row.state != "ready":
+            raise ConflictError("deze taak is niet meer open: een collega of een termijn was u voor")
+        if row.role not in actor.roles:
+            raise PermissionDenied(f"voor deze taak is de rol '{row.role}' nodig")
+        return row
 
     def _check_organisation(self, actor: Actor, config: OrganisationConfig) -> None:
         if not actor.is_system and actor.organisation != config.slug:
