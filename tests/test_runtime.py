@@ -148,8 +148,12 @@ def test_message_from_outside_withdraws_the_complaint(runtime: Runtime):
     assert instance(runtime, started.instance_id).status == "completed"
     assert runtime.load(started.instance_id).workflow.last_task.data["intrekking"] == {
         "reden": "opgelost met leidster"}
-    with pytest.raises(ConflictError, match="wacht nu niet"):
+    with pytest.raises(ConflictError, match="afgesloten"):
         runtime.send_message(started.instance_id, "klacht_ingetrokken", {}, BEHANDELAAR)
+    # A running complaint that waits for no such message says so.
+    other = runtime.start("testorg", {})
+    with pytest.raises(ConflictError, match="wacht nu niet op het bericht 'klager_reageert'"):
+        runtime.send_message(other.instance_id, "klager_reageert", {}, BEHANDELAAR)
 
 
 def test_restore_from_the_database_resumes_exactly(runtime: Runtime, db_engine, test_org, vclock):
@@ -201,3 +205,15 @@ def test_clock_seam_reaches_spiffworkflow(vclock):
 
     from SpiffWorkflow.bpmn.specs.event_definitions import timer
     assert timer.datetime.now(UTC) == clock.now() == vclock.now()
+
+
+def test_a_closed_complaint_takes_no_messages(runtime: Runtime):
+    started = runtime.start("testorg", {})
+    [task] = ready_tasks(runtime, started.instance_id)
+    runtime.complete_task(started.instance_id, task.task_id, BEHANDELAAR, {"opgelost": False})
+    [escalation] = ready_tasks(runtime, started.instance_id)
+    runtime.complete_task(started.instance_id, escalation.task_id, DIRECTEUR, {"opgelost": True})
+    before = table_counts(runtime)
+    with pytest.raises(ConflictError, match="afgesloten"):
+        runtime.send_message(started.instance_id, "klacht_ingetrokken", {}, BEHANDELAAR)
+    assert table_counts(runtime) == before

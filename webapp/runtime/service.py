@@ -262,6 +262,9 @@ class Runtime:
             with self.write_sessions.begin() as session:
                 instance, loaded = self._load_for_update(session, instance_id)
                 self._check_organisation(actor, loaded.organisation)
+                if instance.status != "running":
+                    # An event subprocess would still catch it: a closed complaint takes no messages.
+                    raise ConflictError(f"deze klacht is afgesloten en wacht niet op het bericht '{name}'")
                 recorder = StepRecorder(loaded.organisation, instance.reference, actor.identity)
                 recorder.record("message_received", {"message": name})
                 loaded.send_message(name, payload, recorder)
