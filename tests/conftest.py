@@ -4,6 +4,7 @@ says so), the virtual clock, and a runtime with a small test organisation."""
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -28,17 +29,38 @@ def _is_postgres(url: str) -> bool:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory) -> str:
-    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+def _pg_schema() -> Iterator[str | None]:
+    """On PostgreSQL every test session gets a schema of its own, so that two runs on one
+    database (a developer's and CI's, say) never touch each other's tables."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url or not _is_postgres(url):
+        yield None
+        return
+    schema = f"klachtroute_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield schema
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory, _pg_schema) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if _pg_schema:
+        # In the URL, so that subprocesses (the worker, the CLI) use the same schema.
+        separator = "&" if "?" in url else "?"
+        return f"{url}{separator}options=-csearch_path%3D{_pg_schema}"
+    return url or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
 
 
 @pytest.fixture(scope="session")
 def _schema_engine(database_url: str) -> Iterator[Engine]:
     engine = make_engine(database_url)
-    if _is_postgres(database_url):
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
     migrate.upgrade(engine)
     yield engine
     engine.dispose()
