@@ -62,6 +62,7 @@ NOISE_ELEMENT_KINDS = ("Start Event", "Service Task", "Script Task", "MultiInsta
 LABELS = {
     "complaint_received": "Klacht ontvangen",
     "complaint_registered": "Klacht geregistreerd",
+    "migrated": "Naar nieuwe versie van de procedure",
     "process_completed": "Klacht afgesloten",
 }
 

@@ -78,6 +78,9 @@ class DiagramVersion(Base):
     deployed_by: Mapped[str] = mapped_column(String(254))
     deployed_at: Mapped[datetime]
     note: Mapped[str] = mapped_column(Text, default="")
+    # What changed against the previous version: {"added": [...], "removed": [...], "changed": [...], ...}
+    # (see webapp.runtime.deploy.compare_diagrams); null for versions stored by `klachtroute load`.
+    changes: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class ReferenceCounter(Base):
@@ -210,3 +213,20 @@ class ApiToken(Base):
     created_at: Mapped[datetime]
     last_used_at: Mapped[datetime | None]
     revoked: Mapped[bool] = mapped_column(default=False)
+
+
+class DiagramDraft(Base):
+    """A diagram a process owner is working on: saved (even incomplete), not yet deployed."""
+
+    __tablename__ = "diagram_drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    bpmn_xml: Mapped[str] = mapped_column(Text)
+    # Called processes: {filename: xml}, as on DiagramVersion.
+    dependencies: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The version that was current when the draft was first saved (null before any deploy).
+    based_on_version_id: Mapped[int | None] = mapped_column(ForeignKey("diagram_versions.id"))
+    saved_by: Mapped[str] = mapped_column(String(254))
+    saved_at: Mapped[datetime]
+    note: Mapped[str] = mapped_column(Text, default="")

@@ -131,8 +131,10 @@ class Runtime:
                 deployed_by=actor, deployed_at=clock.now(), note=note)
             session.add(version)
             session.flush()
-            self.specs.get(version.id, lambda: parsed)
-            return version.id
+            version_id = version.id
+        # Only after the commit: a rolled-back id could be handed out again.
+        self.specs.get(version_id, lambda: parsed)
+        return version_id
 
     def current_version_id(self, slug: str) -> int:
         org_id = self.organisation_id(slug)

@@ -1,0 +1,632 @@
+"""Process owners change their organisation's diagram: drafts, every check, deployment
+as a new version with what changed.
+
+- A draft may be incomplete, but it is well-formed, safe XML within the size limit.
+  Importing a .bpmn file (Camunda Modeler, bpmn.io, the SpiffWorkflow modeller) is
+  saving a draft from its bytes: UTF-8, with or without a byte order mark.
+- `check_draft` runs every check (`checks.check_organisation`: schema, parser, forms,
+  lanes, operators, letters, sandboxed expressions, layout, bpmnlint) and, when those
+  pass, the organisation's scenarios against the draft (`verify_organisation`).
+- `deploy` refuses while any problem remains and otherwise stores a new version with
+  a summary of the elements added, removed and changed since the previous one.
+
+Scenarios run in a child process: the scenario runner moves the process-wide clock
+seam (`clock.use_clock`), which in a web process would move every other request's
+clock (and an in-process worker's timers) with it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from lxml import etree
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from webapp.db.models import DiagramDraft, DiagramVersion
+
+from . import audit, clock
+from .checks import NS, check_organisation
+from .diagrams import MAX_DIAGRAM_BYTES, diagram_sha256, parse_xml
+from .errors import ConflictError, DiagramError, DiagramProblem, NotFound
+from .organisations import REPO_ROOT, OrganisationConfig
+
+__all__ = [
+    "Deployment",
+    "Draft",
+    "DraftSummary",
+    "check_draft",
+    "compare_diagrams",
+    "decode_bpmn",
+    "delete_draft",
+    "deploy",
+    "import_bpmn",
+    "list_drafts",
+    "load_draft",
+    "save_draft",
+]
+
+BPMN_NS = NS["bpmn"]
+BPMNDI_NS = NS["bpmndi"]
+XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
+SCENARIO_TIMEOUT = 300  # seconds for all scenarios of one draft
+
+
+@dataclass(frozen=True)
+class Draft:
+    id: int
+    organisation: str  # slug
+    bpmn_xml: str
+    dependencies: dict[str, str]
+    based_on_version_id: int | None
+    saved_by: str
+    saved_at: datetime
+    note: str
+
+
+@dataclass(frozen=True)
+class DraftSummary:
+    id: int
+    based_on_version_id: int | None
+    saved_by: str
+    saved_at: datetime
+    note: str
+    size: int  # characters of the main diagram
+
+
+@dataclass(frozen=True)
+class Deployment:
+    version_id: int
+    version: int
+    changes: dict[str, Any] = field(default_factory=dict)
+    created: bool = True  # False: the diagram equals the current version, nothing was stored
+
+
+# -- reading an upload safely --------------------------------------------------------------
+
+
+def _too_big(size: int, filename: str) -> DiagramProblem:
+    megabytes = f"{size / 1024 / 1024:.1f}".replace(".", ",")
+    return DiagramProblem(
+        f"het diagram is te groot: {megabytes} MB, de grens is {MAX_DIAGRAM_BYTES // 1024 // 1024} MB",
+        file=filename)
+
+
+_DECLARED_ENCODING = re.compile(r"""^\s*<\?xml[^>]*?\bencoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
+_UTF16_32 = ((b"\x00\x00\xfe\xff", "UTF-32"), (b"\xff\xfe\x00\x00", "UTF-32"), (b"\xfe\xff", "UTF-16"),
+             (b"\xff\xfe", "UTF-16"), (b"\x00<\x00?", "UTF-16"), (b"<\x00?\x00", "UTF-16"))
+
+
+def _check_declared_encoding(text: str, filename: str) -> None:
+    match = _DECLARED_ENCODING.match(text[:300])
+    if match and match.group(1).lower().replace("_", "-") not in ("utf-8", "utf8"):
+        raise DiagramError([DiagramProblem(
+            f"het bestand is gecodeerd als '{match.group(1)}'; alleen UTF-8 wordt ondersteund: "
+            f"sla het diagram op als UTF-8", file=filename, line=1)])
+
+
+def decode_bpmn(data: bytes, filename: str = "upload.bpmn") -> str:
+    """The text of an uploaded .bpmn file: UTF-8 with or without a byte order mark.
+    Other encodings are refused with a DiagramError saying so (nothing is guessed)."""
+    if len(data) > MAX_DIAGRAM_BYTES:
+        raise DiagramError([_too_big(len(data), filename)])
+    for bom, name in _UTF16_32:
+        if data.startswith(bom):
+            raise DiagramError([DiagramProblem(
+                f"het bestand is gecodeerd als {name}; alleen UTF-8 wordt ondersteund: sla het diagram op als UTF-8",
+                file=filename, line=1)])
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    # The declaration is ASCII: read it first, so a Latin-1 file says what it is.
+    _check_declared_encoding(data[:300].decode("ascii", errors="replace"), filename)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise DiagramError([DiagramProblem(
+            f"het bestand is geen geldige UTF-8 (byte 0x{data[exc.start]:02X} op regel {line}); "
+            f"alleen UTF-8 wordt ondersteund: sla het diagram op als UTF-8", file=filename, line=line)]) from exc
+    _check_declared_encoding(text, filename)
+    return text
+
+
+def _as_text(xml: str | bytes, filename: str) -> str:
+    """Size first (before anything reads the content), then the encoding."""
+    if isinstance(xml, bytes):
+        return decode_bpmn(xml, filename)
+    if len(xml) > MAX_DIAGRAM_BYTES:  # characters are at least one byte each
+        raise DiagramError([_too_big(len(xml), filename)])
+    size = len(xml.encode("utf-8"))
+    if size > MAX_DIAGRAM_BYTES:
+        raise DiagramError([_too_big(size, filename)])
+    xml = xml.removeprefix("\ufeff")
+    _check_declared_encoding(xml, filename)
+    return xml
+
+
+_ROOT_START = re.compile(r"<[A-Za-z_]")
+_DOCTYPE = re.compile(r"<!DOCTYPE", re.IGNORECASE)
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_EXTERNAL = re.compile(r"""\b(SYSTEM|PUBLIC)\s+(?:["'][^"']*["']\s+)?["']([^"']*)["']""")
+
+
+def _refuse_doctype(text: str, filename: str) -> None:
+    """A DOCTYPE before the root element: say precisely why it is refused. The parser
+    (`parse_xml`) refuses it too; this gives the process owner the specific reason."""
+    head = _COMMENT.sub("", text[:65536])  # a comment before the root may hold anything
+    root = _ROOT_START.search(head)
+    if _DOCTYPE.search(head[:root.start()] if root else head) is None:
+        return
+    doctype = _DOCTYPE.search(text)
+    root = _ROOT_START.search(text, doctype.end())
+    end = text.find("]>", doctype.start())
+    declaration = text[doctype.start():end if end != -1 else (root.start() if root else len(text))]
+    line = text.count("\n", 0, doctype.start()) + 1
+    external = _EXTERNAL.search(declaration)
+    if external:
+        message = (f"een externe entiteit of DTD ({external.group(1)} \"{external.group(2)}\") is niet toegestaan: "
+                   f"een diagram mag geen bestanden of adressen buiten zichzelf laten inlezen")
+    elif "<!ENTITY" in declaration:
+        message = ("entiteitdefinities zijn niet toegestaan in een diagram: geneste entiteiten kunnen onbegrensd "
+                   "uitdijen ('billion laughs')")
+    else:
+        message = "een DOCTYPE is niet toegestaan in een diagram"
+    raise DiagramError([DiagramProblem(message, file=filename, line=line)])
+
+
+def _screen(xml: str | bytes, filename: str) -> str:
+    """Size, encoding and DOCTYPE: everything that is refused before the XML is parsed."""
+    text = _as_text(xml, filename)
+    _refuse_doctype(text, filename)
+    return text
+
+
+def _screen_all(config: OrganisationConfig, xml: str | bytes,
+                dependencies: dict[str, str | bytes]) -> tuple[str, dict[str, str]]:
+    problems: list[DiagramProblem] = []
+    text = ""
+    try:
+        text = _screen(xml, config.process_file)
+    except DiagramError as exc:
+        problems += exc.problems
+    deps = {}
+    for name, dep in dependencies.items():
+        try:
+            deps[name] = _screen(dep, name)
+        except DiagramError as exc:
+            problems += exc.problems
+    if problems:
+        raise DiagramError(problems)
+    return text, deps
+
+
+def _dependencies_for(runtime, slug: str, dependencies: dict[str, Any] | None) -> dict[str, Any]:
+    """Explicit called processes, else those of the current version, else the organisation's files."""
+    if dependencies is not None:
+        return dict(dependencies)
+    org_id = runtime.organisation_id(slug)
+    with runtime.sessions() as session:
+        current = session.scalars(select(DiagramVersion).where(DiagramVersion.organisation_id == org_id)
+                                  .order_by(DiagramVersion.version.desc()).limit(1)).first()
+        if current is not None:
+            return dict(current.dependencies or {})
+    config = runtime.organisation(slug)
+    return {name: (config.folder / name).read_text(encoding="utf-8") for name in config.called_process_files}
+
+
+# -- drafts --------------------------------------------------------------------------------
+
+
+def save_draft(runtime, slug: str, xml: str | bytes, actor_email: str, note: str = "",
+               draft_id: int | None = None, *, dependencies: dict[str, str] | None = None) -> int:
+    """Store a draft (a new one, or replace the content of `draft_id`). It may be incomplete,
+    but must be well-formed, safe BPMN XML within the size limit; otherwise a DiagramError
+    and nothing is stored. Returns the draft's id."""
+    config = runtime.organisation(slug)
+    org_id = runtime.organisation_id(slug)
+    text, deps = _screen_all(config, xml, dependencies or {})
+    problems: list[DiagramProblem] = []
+    for name, content in {config.process_file: text, **deps}.items():
+        try:
+            root = parse_xml(content, name)
+        except DiagramError as exc:
+            problems += exc.problems
+            continue
+        if root.tag != f"{{{BPMN_NS}}}definitions":
+            problems.append(DiagramProblem(
+                f"dit is geen BPMN-diagram: het hoofdelement is <{etree.QName(root).localname}>, "
+                f"verwacht <bpmn:definitions> (namespace {BPMN_NS})", file=name, line=root.sourceline))
+    if problems:
+        raise DiagramError(problems)
+    now = clock.now()
+    with runtime.write_sessions.begin() as session:
+        if draft_id is None:
+            current = session.scalar(select(DiagramVersion.id).where(DiagramVersion.organisation_id == org_id)
+                                     .order_by(DiagramVersion.version.desc()).limit(1))
+            draft = DiagramDraft(organisation_id=org_id, based_on_version_id=current)
+            session.add(draft)
+        else:
+            draft = session.get(DiagramDraft, draft_id)
+            if draft is None or draft.organisation_id != org_id:
+                raise NotFound(f"concept {draft_id} bestaat niet")
+        draft.bpmn_xml, draft.dependencies = text, deps
+        draft.saved_by, draft.saved_at, draft.note = actor_email, now, note
+        session.flush()
+        return draft.id
+
+
+def import_bpmn(runtime, slug: str, data: bytes, actor_email: str, filename: str = "upload.bpmn",
+                note: str | None = None) -> int:
+    """Import a .bpmn file (the bytes as uploaded) as a new draft; returns its id."""
+    text = decode_bpmn(data, filename)
+    return save_draft(runtime, slug, text, actor_email, f"geïmporteerd uit {filename}" if note is None else note)
+
+
+def load_draft(runtime, slug: str, draft_id: int) -> Draft:
+    org_id = runtime.organisation_id(slug)
+    with runtime.sessions() as session:
+        row = session.get(DiagramDraft, draft_id)
+        if row is None or row.organisation_id != org_id:
+            raise NotFound(f"concept {draft_id} bestaat niet")
+        return Draft(row.id, slug, row.bpmn_xml, dict(row.dependencies or {}), row.based_on_version_id,
+                     row.saved_by, row.saved_at, row.note)
+
+
+def list_drafts(runtime, slug: str) -> list[DraftSummary]:
+    """The organisation's drafts, the most recently saved first."""
+    org_id = runtime.organisation_id(slug)
+    with runtime.sessions() as session:
+        rows = session.execute(
+            select(DiagramDraft.id, DiagramDraft.based_on_version_id, DiagramDraft.saved_by, DiagramDraft.saved_at,
+                   DiagramDraft.note, func.length(DiagramDraft.bpmn_xml))
+            .where(DiagramDraft.organisation_id == org_id)
+            .order_by(DiagramDraft.saved_at.desc(), DiagramDraft.id.desc())).all()
+    return [DraftSummary(*row) for row in rows]
+
+
+def delete_draft(runtime, slug: str, draft_id: int) -> None:
+    org_id = runtime.organisation_id(slug)
+    with runtime.write_sessions.begin() as session:
+        row = session.get(DiagramDraft, draft_id)
+        if row is None or row.organisation_id != org_id:
+            raise NotFound(f"concept {draft_id} bestaat niet")
+        session.delete(row)
+
+
+# -- checks --------------------------------------------------------------------------------
+
+
+def check_draft(runtime, slug: str, xml: str | bytes,
+                dependencies: dict[str, str] | None = None) -> list[DiagramProblem]:
+    """Every check of a draft, as a list of problems (empty: it may be deployed).
+
+    In order, stopping early where later checks cannot say anything useful:
+    size (before parsing), encoding, DOCTYPE/entities; then `check_organisation`
+    (well-formed XML, the OMG BPMN 2.0 schema, SpiffBpmnParser get_spec and
+    get_subprocess_specs, forms, lanes to roles, operators and letters, expressions
+    and scripts in the sandbox, layout, bpmnlint); then, only when all of that passes,
+    the organisation's scenarios against the draft."""
+    config = runtime.organisation(slug)
+    deps = _dependencies_for(runtime, slug, dependencies)
+    try:
+        text, deps = _screen_all(config, xml, deps)
+    except DiagramError as exc:
+        return exc.problems
+    try:
+        problems = check_organisation(config, text, deps, forms=runtime.forms, lint=True)
+    except Exception as exc:  # the parser or a check crashed on a strange diagram: report, do not raise
+        return [DiagramProblem(f"de controle van het diagram liep vast: {type(exc).__name__}: {exc}",
+                               file=config.process_file)]
+    if problems:
+        return _on_bpmn_elements(problems, {config.process_file: text, **deps})
+    return _scenario_problems(config, runtime.forms, text, deps)
+
+
+def _on_bpmn_elements(problems: list[DiagramProblem], documents: dict[str, str]) -> list[DiagramProblem]:
+    """Name the BPMN element a problem is about. Some checks name a detail inside it (an
+    operator parameter's id, such as 'template'), the schema only a line: the process
+    owner looks for the task."""
+    roots: dict[str, etree._Element | None] = {}
+    fixed = []
+    for problem in problems:
+        if problem.file not in documents or not (problem.element_id or problem.line):
+            fixed.append(problem)
+            continue
+        if problem.file not in roots:
+            try:
+                roots[problem.file] = parse_xml(documents[problem.file], problem.file)
+            except DiagramError:  # not well-formed: the problem already says where
+                roots[problem.file] = None
+        root = roots[problem.file]
+        if root is None:
+            fixed.append(problem)
+            continue
+        if not problem.element_id:
+            here = next((e for e in root.iter() if e.sourceline == problem.line and _is_bpmn(e) and e.get("id")),
+                        None)
+            if here is not None:
+                problem = DiagramProblem(problem.message, file=problem.file, element_id=here.get("id"),
+                                         element_name=here.get("name"), line=problem.line)
+        else:
+            found = root.xpath("//*[@id=$id]", id=problem.element_id)
+            if found and not any(_is_bpmn(e) for e in found):
+                detail = next((e for e in found if e.sourceline == problem.line), found[0])
+                owner = next((a for a in detail.iterancestors() if _is_bpmn(a) and a.get("id")), None)
+                if owner is not None:
+                    problem = DiagramProblem(problem.message, file=problem.file, element_id=owner.get("id"),
+                                             element_name=owner.get("name"), line=problem.line or owner.sourceline)
+        fixed.append(problem)
+    return fixed
+
+
+def _scenario_problems(config: OrganisationConfig, forms, xml: str, dependencies: dict[str, str]) -> list[DiagramProblem]:
+    """The organisation's scenarios against the draft, in a child process (see the module's doc)."""
+    if not any((config.folder / "scenarios").glob("*.yaml")):
+        return []
+    payload = json.dumps({"folder": str(config.folder), "forms": [str(root) for root in forms.roots],
+                          "xml": xml, "dependencies": dependencies})
+    try:
+        result = subprocess.run(
+            [sys.executable, "-c", "from webapp.runtime.deploy import _scenario_child; _scenario_child()"],
+            input=payload, capture_output=True, text=True, encoding="utf-8", timeout=SCENARIO_TIMEOUT,
+            cwd=REPO_ROOT)
+    except subprocess.TimeoutExpired:
+        return [DiagramProblem(f"de scenario's duurden langer dan {SCENARIO_TIMEOUT} seconden",
+                               file=f"{config.slug}/scenarios")]
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    try:
+        outcome = json.loads(lines[-1])
+    except (IndexError, json.JSONDecodeError):
+        return [DiagramProblem(f"de scenario's konden niet draaien: {result.stderr.strip()[-500:]}",
+                               file=f"{config.slug}/scenarios")]
+    if "error" in outcome:
+        return [DiagramProblem(f"de scenario's konden niet draaien: {outcome['error']}",
+                               file=f"{config.slug}/scenarios")]
+    problems = []
+    for failed in outcome["failed"]:
+        line = re.search(r"\(line (\d+)\)", failed["failure"])
+        problems.append(DiagramProblem(f"scenario '{failed['name']}' faalt: {failed['failure']}",
+                                       file=f"scenarios/{failed['file']}", line=int(line.group(1)) if line else None))
+    return problems
+
+
+def _scenario_child() -> None:
+    """In the child process: run the scenarios, print one JSON line with the failures."""
+    from pathlib import Path
+
+    from webapp.runtime.forms import FormCatalog
+    from webapp.scenarios.runner import verify_organisation
+
+    request = json.loads(sys.stdin.read())
+    try:
+        results = verify_organisation(Path(request["folder"]), FormCatalog(*map(Path, request["forms"])),
+                                      request["xml"], request["dependencies"])
+        outcome: dict[str, Any] = {"failed": [
+            {"name": r.scenario.name, "file": r.scenario.path.name, "failure": r.failure}
+            for r in results if not r.passed]}
+    except Exception as exc:  # a scenario file that cannot be read, a crash in the runner
+        outcome = {"error": f"{type(exc).__name__}: {exc}"}
+    sys.stdout.write("\n" + json.dumps(outcome) + "\n")
+
+
+# -- deployment ----------------------------------------------------------------------------
+
+
+def deploy(runtime, slug: str, xml: str | bytes, actor_email: str, note: str,
+           dependencies: dict[str, str] | None = None) -> Deployment:
+    """Run every check; while any problem remains, raise DiagramError(problems) and store
+    nothing. Otherwise store a new version (who, when, note, sha256, what changed) and
+    return it. New complaints start on it; running ones stay on theirs until migrated.
+    A diagram identical to the current version stores nothing (`created` is False)."""
+    config = runtime.organisation(slug)
+    org_id = runtime.organisation_id(slug)
+    deps = _dependencies_for(runtime, slug, dependencies)
+    problems = check_draft(runtime, slug, xml, deps)
+    if problems:
+        raise DiagramError(problems)
+    text, deps = _screen_all(config, xml, deps)
+    parsed = runtime.validate_diagram(slug, text, deps)
+    digest = diagram_sha256(text, deps)
+    now = clock.now()
+    try:
+        with runtime.write_sessions.begin() as session:
+            current = session.scalars(select(DiagramVersion).where(DiagramVersion.organisation_id == org_id)
+                                      .order_by(DiagramVersion.version.desc()).limit(1)).first()
+            if current is not None and current.sha256 == digest:
+                return Deployment(current.id, current.version, {}, created=False)
+            if current is None:
+                changes = compare_diagrams(None, text, None, deps, main_file=config.process_file)
+            else:
+                changes = compare_diagrams(current.bpmn_xml, text, current.dependencies, deps,
+                                           main_file=config.process_file)
+                changes["from_version"] = current.version
+            version = DiagramVersion(
+                organisation_id=org_id, version=(current.version + 1) if current else 1,
+                process_id=config.process_id, bpmn_xml=text, dependencies=deps, sha256=digest,
+                deployed_by=actor_email, deployed_at=now, note=note, changes=changes)
+            session.add(version)
+            session.flush()
+            audit.append(session, [{
+                "organisation_id": org_id, "occurred_at": now, "actor": actor_email,
+                "event_type": "diagram_deployed",
+                "data": {"version": version.version, "diagram_version_id": version.id, "sha256": digest,
+                         "added": len(changes["added"]), "removed": len(changes["removed"]),
+                         "changed": len(changes["changed"])}}])
+            deployment = Deployment(version.id, version.version, changes)
+    except IntegrityError as exc:
+        raise ConflictError("er is intussen een andere versie van dit diagram uitgerold; "
+                            "bekijk de nieuwe versie en probeer het opnieuw") from exc
+    # Only after the commit: an id of a rolled-back insert can be handed out again.
+    runtime.specs.get(deployment.version_id, lambda: parsed)
+    return deployment
+
+
+# -- what changed --------------------------------------------------------------------------
+
+# Elements reported on their own. Everything else inside one of them (event definitions,
+# expressions, extension elements, documentation, loop characteristics) is part of it.
+TRACKED = frozenset({
+    "process", "participant", "lane", "message", "signal", "error", "escalation", "dataStore",
+    "sequenceFlow", "messageFlow", "association", "textAnnotation", "group",
+    "dataObject", "dataObjectReference", "dataStoreReference",
+    "task", "userTask", "manualTask", "serviceTask", "scriptTask", "sendTask", "receiveTask",
+    "businessRuleTask", "callActivity", "subProcess", "transaction", "adHocSubProcess",
+    "startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent",
+    "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway", "complexGateway",
+})
+# Not compared as content: connections show as the flows' own changes, lane membership as `lane`.
+SKIPPED = frozenset({"incoming", "outgoing", "flowNodeRef", "laneSet", "childLaneSet"})
+EXPRESSIONS = frozenset({"conditionExpression", "timeDate", "timeCycle", "timeDuration", "script",
+                         "completionCondition", "loopCardinality", "preScript", "postScript", "messagePayload"})
+
+
+def _local(element: etree._Element) -> str:
+    return etree.QName(element).localname
+
+
+def _is_bpmn(element: etree._Element) -> bool:
+    return isinstance(element.tag, str) and etree.QName(element).namespace == BPMN_NS
+
+
+def _tracked(element: etree._Element) -> bool:
+    return _is_bpmn(element) and _local(element) in TRACKED and bool(element.get("id"))
+
+
+def _attribute_value(element: etree._Element, name: str, value: str) -> str:
+    if name == XSI_TYPE and ":" in value:  # a QName: compare the namespace, not the prefix
+        prefix, local = value.split(":", 1)
+        return f"{{{element.nsmap.get(prefix, prefix)}}}{local}"
+    return value
+
+
+def _canonical(element: etree._Element, skip_expressions: bool) -> str:
+    """A stable text of a subtree: tags by namespace, sorted attributes, trimmed text;
+    no comments, no tracked sub-elements, no connections."""
+    if not isinstance(element.tag, str):
+        return ""
+    attributes = sorted((k, _attribute_value(element, k, v)) for k, v in element.attrib.items())
+    text = "" if skip_expressions and _local(element) in EXPRESSIONS else (element.text or "").strip()
+    children = [_canonical(child, skip_expressions) for child in element
+                if isinstance(child.tag, str) and not _tracked(child) and _local(child) not in SKIPPED]
+    return f"<{element.tag} {attributes!r}>{text}{''.join(children)}</>"
+
+
+def _expressions(element: etree._Element, path: str = "") -> dict[str, str]:
+    found: dict[str, str] = {}
+    for child in element:
+        if not isinstance(child.tag, str) or _tracked(child):
+            continue
+        where = f"{path}/{_local(child)}" if path else _local(child)
+        while where in found:
+            where += "'"
+        if _local(child) in EXPRESSIONS:
+            found[where] = (child.text or "").strip()
+        found.update(_expressions(child, where))
+    return found
+
+
+def _fingerprint(element: etree._Element, lane: str | None) -> dict[str, Any]:
+    attributes = {etree.QName(k).localname if k != XSI_TYPE else "xsi:type": _attribute_value(element, k, v)
+                  for k, v in element.attrib.items() if k not in ("id", "name")}
+    extensions = [child for child in element if isinstance(child.tag, str) and _local(child) == "extensionElements"]
+    rest = [child for child in element if isinstance(child.tag, str) and _local(child) != "extensionElements"
+            and not _tracked(child) and _local(child) not in SKIPPED]
+    return {
+        "name": (element.get("name") or "").strip() or None,
+        "type": _local(element),
+        "lane": lane,
+        "attributes": attributes,
+        "extensions": "".join(_canonical(e, skip_expressions=True) for e in extensions),
+        "expressions": _expressions(element),
+        "content": "".join(_canonical(e, skip_expressions=True) for e in rest),
+    }
+
+
+def _elements(root: etree._Element) -> dict[str, dict[str, Any]]:
+    lanes: dict[str, tuple[int, str]] = {}  # node id -> (depth, lane name): the innermost lane wins
+    for lane in root.iter(f"{{{BPMN_NS}}}lane"):
+        depth = sum(1 for _ in lane.iterancestors())
+        for ref in lane.iterfind("bpmn:flowNodeRef", NS):
+            node = (ref.text or "").strip()
+            if node and depth >= lanes.get(node, (-1, ""))[0]:
+                lanes[node] = (depth, lane.get("name") or lane.get("id"))
+    elements = {}
+    for element in root.iter():
+        if isinstance(element.tag, str) and _tracked(element):
+            element_id = element.get("id")
+            elements[element_id] = _fingerprint(element, lanes.get(element_id, (0, None))[1])
+    return elements
+
+
+def _layout(root: etree._Element) -> str:
+    return "".join(_canonical(d, skip_expressions=False) for d in root.iterfind("bpmndi:BPMNDiagram", NS))
+
+
+def _entry(element_id: str, fp: dict[str, Any], file: str | None) -> dict[str, Any]:
+    entry = {"id": element_id, "name": fp["name"], "type": fp["type"]}
+    if file:
+        entry["file"] = file
+    return entry
+
+
+def _compare_documents(old: etree._Element | None, new: etree._Element | None, file: str | None,
+                       changes: dict[str, Any]) -> None:
+    before = _elements(old) if old is not None else {}
+    after = _elements(new) if new is not None else {}
+    changes["added"] += [_entry(i, fp, file) for i, fp in after.items() if i not in before]
+    changes["removed"] += [_entry(i, fp, file) for i, fp in before.items() if i not in after]
+    for element_id, fp in after.items():
+        was = before.get(element_id)
+        if was is None or was == fp:
+            continue
+        aspects = [k for k in ("name", "type", "lane", "attributes", "extensions", "expressions", "content")
+                   if was[k] != fp[k]]
+        entry = _entry(element_id, fp, file)
+        entry["aspects"] = aspects
+        details: dict[str, Any] = {k: [was[k], fp[k]] for k in ("name", "type", "lane") if k in aspects}
+        if "attributes" in aspects:
+            details["attributes"] = {k: [was["attributes"].get(k), fp["attributes"].get(k)]
+                                     for k in sorted(set(was["attributes"]) | set(fp["attributes"]))
+                                     if was["attributes"].get(k) != fp["attributes"].get(k)}
+        if "expressions" in aspects:
+            details["expressions"] = {k: [_short(was["expressions"].get(k)), _short(fp["expressions"].get(k))]
+                                      for k in sorted(set(was["expressions"]) | set(fp["expressions"]))
+                                      if was["expressions"].get(k) != fp["expressions"].get(k)}
+        entry["details"] = details
+        changes["changed"].append(entry)
+    old_layout = _layout(old) if old is not None else ""
+    new_layout = _layout(new) if new is not None else ""
+    changes["layout_changed"] = changes["layout_changed"] or old_layout != new_layout
+
+
+def _short(text: str | None, limit: int = 200) -> str | None:
+    return text if text is None or len(text) <= limit else text[:limit] + "…"
+
+
+def compare_diagrams(old_xml: str | None, new_xml: str, old_dependencies: dict[str, str] | None = None,
+                     new_dependencies: dict[str, str] | None = None, main_file: str = "diagram.bpmn") -> dict[str, Any]:
+    """What changed between two versions of a diagram, by BPMN id, ignoring BPMN DI.
+
+    Returns {"from_version": None, "added": [...], "removed": [...], "changed": [...],
+    "layout_changed": bool}. Entries are {"id", "name", "type"} (plus "file" for a called
+    process); a changed entry adds "aspects" (name, type, lane, attributes, extensions,
+    expressions, content) and "details" (old and new name/type/lane, attributes, expressions).
+    Incoming/outgoing references and lane membership lists are not compared as such: a
+    new connection shows as an added or changed sequence flow, a move as a changed lane."""
+    changes: dict[str, Any] = {"from_version": None, "added": [], "removed": [], "changed": [],
+                               "layout_changed": False}
+    old_docs = {main_file: old_xml} if old_xml is not None else {}
+    old_docs.update(old_dependencies or {})
+    new_docs = {main_file: new_xml, **(new_dependencies or {})}
+    for name in list(new_docs) + [n for n in old_docs if n not in new_docs]:
+        old = parse_xml(old_docs[name], name) if name in old_docs else None
+        new = parse_xml(new_docs[name], name) if name in new_docs else None
+        _compare_documents(old, new, None if name == main_file else name, changes)
+    return changes
+
