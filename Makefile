@@ -22,7 +22,12 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-install: $(PY_STAMP) $(NODE_STAMP)
+# The modeller and form editor bundles (bpmn-js with our side panel), built with esbuild.
+BUNDLE := webapp/web/static/build/modeller.js
+$(BUNDLE): $(NODE_STAMP) $(wildcard webapp/web/assets/*)
+	npm run --silent build
+
+install: $(PY_STAMP) $(NODE_STAMP) $(BUNDLE)
 
 # Debian's Chromium and ChromeDriver, for the tests that only a browser can prove.
 browser:

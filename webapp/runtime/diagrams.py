@@ -3,10 +3,12 @@ of parsed specs per diagram version (parsing costs milliseconds; a step must not
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from lxml import etree
@@ -25,6 +27,20 @@ class ParsedDiagram:
     spec: Any  # BpmnProcessSpec
     subprocess_specs: dict[str, Any]
     documents: dict[str, etree._Element]  # filename -> parsed XML root
+
+    @cached_property
+    def has_triggered_subprocesses(self) -> bool:
+        """Event subprocesses with a message (or signal) start: SpiffWorkflow wires them into
+        the spec when they fire, so such a spec cannot be shared between complaints."""
+        specs = [self.spec, *self.subprocess_specs.values()]
+        return any(getattr(s.start, "trigger_specs", None) for s in specs)
+
+    def specs_for_instance(self) -> tuple[Any, dict[str, Any]]:
+        """The spec a workflow may use: the shared one, or a private copy where firing an
+        event subprocess would change it for every other complaint."""
+        if self.has_triggered_subprocesses:
+            return copy.deepcopy((self.spec, self.subprocess_specs))
+        return self.spec, self.subprocess_specs
 
     def element_line(self, element_id: str) -> tuple[str | None, int | None]:
         for filename, root in self.documents.items():

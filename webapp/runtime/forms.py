@@ -99,6 +99,11 @@ class FormCatalog:
             self._validators[filename] = validator
         return validator
 
+    def invalidate(self, filename: str) -> None:
+        """Forget a form's cached validator (after it was edited)."""
+        with self._lock:
+            self._validators.pop(filename, None)
+
     def validate(self, filename: str, data: dict[str, Any]) -> None:
         errors = []
         for error in self.validator(filename).iter_errors(data):

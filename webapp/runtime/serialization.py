@@ -30,7 +30,8 @@ class _SpeclessWorkflowConverter(BpmnWorkflowConverter):
             raise ValueError("restoring a workflow needs its parsed diagram")
         from uuid import UUID
 
-        workflow = self.target_class(diagram.spec, diagram.subprocess_specs, deserializing=True)
+        spec, subprocess_specs = diagram.specs_for_instance()
+        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
         workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
         workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
         self.set_default_attributes(workflow, dct)
@@ -58,4 +59,21 @@ def dump_state(workflow: BpmnWorkflow) -> str:
 def load_state(state: str, diagram: ParsedDiagram) -> BpmnWorkflow:
     dct = json.loads(state)
     _serializer.migrate(dct)
-    return _serializer.registry.restore(dct, diagram=diagram)
+    workflow = _serializer.registry.restore(dct, diagram=diagram)
+    if diagram.has_triggered_subprocesses:
+        reconnect_fired_subprocesses(workflow)
+    return workflow
+
+
+def reconnect_fired_subprocesses(workflow: BpmnWorkflow) -> None:
+    """Redo, on this complaint's private spec, the wiring SpiffWorkflow made when one of its
+    event subprocesses fired (BpmnStartTask.trigger_wf), so the restored workflow behaves
+    exactly as it did before it was stored."""
+    for wf in [workflow, *workflow.subprocesses.values()]:
+        start, end = wf.spec.start, wf.spec.end
+        fired = {t.task_spec.name for t in wf.tasks.values() if t.task_spec.name in start.trigger_specs}
+        for name in fired:
+            spec = wf.spec.task_specs[name]
+            if start not in spec.inputs:
+                start.connect(spec)
+                spec.connect(end)

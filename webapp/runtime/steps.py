@@ -168,7 +168,7 @@ class LoadedWorkflow:
 
     @classmethod
     def new(cls, diagram: ParsedDiagram, organisation: OrganisationConfig, data: dict[str, Any]) -> LoadedWorkflow:
-        workflow = BpmnWorkflow(diagram.spec, diagram.subprocess_specs)
+        workflow = BpmnWorkflow(*diagram.specs_for_instance())
         loaded = cls(workflow, diagram, organisation)
         workflow.data.update(data)
         workflow.task_tree.data.update(data)

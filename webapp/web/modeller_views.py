@@ -1,0 +1,723 @@
+"""Procesontwerp: process owners edit, check, test and deploy their organisation's diagram
+in the browser, see its versions, move running complaints to a new version, and edit the
+forms its user tasks use. Every page needs the role `procesbeheerder` of the organisation
+(another organisation's pages are a 404, as everywhere; the own organisation without the
+role a 403).
+
+The modeller itself is bpmn-js with our side panel (webapp/web/assets, built by esbuild
+into static/build). It posts the diagram as JSON with the session's CSRF token in the
+X-CSRFToken header; imports are a normal multipart form. Drafts, checks, deployment and
+migration are the runtime's (webapp.runtime.deploy, webapp.runtime.migration).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import json
+import os
+import re
+import tempfile
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from lxml import etree
+from sqlalchemy import func, select
+
+from handlers.letters import LETTERS_ROOT
+from handlers.operators import OPERATOR_PARAMETERS, OPERATORS
+from handlers.working_days import diagram_functions
+from webapp.db.models import DiagramVersion, Instance
+from webapp.runtime import deploy as deployment
+from webapp.runtime.diagrams import MAX_DIAGRAM_BYTES
+from webapp.runtime.errors import ConflictError, DiagramError, DiagramProblem, KlachtrouteError, NotFound
+from webapp.runtime.organisations import BPMN_ROOT
+
+from . import formrender
+from .auth import organisation_page, runtime
+from .modeller_layout import add_layout, needs_layout
+
+bp = Blueprint("modeller", __name__)
+
+ROLE = "procesbeheerder"
+BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+FORM_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*-schema\.json$")
+# A JSON body holds the diagram once, escaped: leave room for the escaping.
+MAX_DIAGRAM_REQUEST = 2 * MAX_DIAGRAM_BYTES + 64 * 1024
+
+OPERATOR_TEXT = {
+    "send_letter": ("Brief sturen", "Stuurt een brief uit handlers/letters/ naar de klager (of het adres in 'to')."),
+    "notify_role": ("Melding aan een rol", "Stuurt een melding aan iedereen met de rol."),
+    "register_complaint": ("Klacht registreren", "Registreert de klacht bij de rol (bijv. kwaliteit) met een melding."),
+}
+PARAMETER_HELP = {
+    "template": "De brief, tussen aanhalingstekens: 'ontvangstbevestiging', of een eigen brief 'organisatie/naam'.",
+    "to": "Leeg: de klager. Anders een e-mailadres tussen aanhalingstekens.",
+    "role": "De rol tussen aanhalingstekens, bijvoorbeeld 'behandelaar'.",
+    "subject": "Het onderwerp; tekst tussen aanhalingstekens, eventueel + referentie.",
+    "message": "De tekst van de melding (mag leeg).",
+    "note": "Een toelichting bij de registratie (mag leeg).",
+}
+CALENDAR_TEXT = {  # name -> (label in the picker, unit), picker functions first
+    "working_days_after": ("werkdagen na", "werkdagen"),
+    "weeks_after": ("weken na", "weken"),
+    "months_after": ("maanden na", "maanden"),
+    "days_after": ("kalenderdagen na", "kalenderdagen"),
+    "now_iso": ("nu (het begin van de stap)", ""),
+    "is_past": ("is voorbij (voor voorwaarden)", ""),
+}
+MOMENTS = [
+    {"value": "ontvangen_op", "label": "ontvangst van de klacht"},
+    {"value": "now_iso()", "label": "begin van deze stap"},
+]
+# The static checks speak English (they are shared with the CLI); the modeller speaks Dutch.
+DUTCH_PROBLEMS: list[tuple[re.Pattern[str], str]] = [(re.compile(p), r) for p, r in (
+    (r"^XML is not well-formed: (.*)$", r"het bestand is geen geldige XML: \1"),
+    (r"^user task has no form: .*$", "deze gebruikerstaak heeft geen formulier: kies er een in het zijpaneel"),
+    (r"^element has no name: .*$", "dit element heeft geen naam: geef elk element een Nederlandse naam"),
+    (r"^lane has no name, .*$", "deze lane heeft geen naam en dus geen rol"),
+    (r"^lane '(.+)' maps to no role: .*$", r"de lane '\1' hoort bij geen rol in organisation.yaml: kies in het "
+                                           r"zijpaneel een rol, of vraag de beheerder de naam toe te voegen"),
+    (r"^element lies in no lane, .*$", "dit element ligt in geen enkele lane, dus geen rol kan het uitvoeren"),
+    (r"^service task names no operator .*$", "deze servicetaak heeft geen operator: kies er een in het zijpaneel"),
+    (r"^unknown operator '(.+)' \(known: (.+)\)$", r"onbekende operator '\1' (bekend: \2)"),
+    (r"^operator '(.+)' needs the parameter '(.+)'$", r"operator '\1' heeft de parameter '\2' nodig"),
+    (r"^operator '(.+)' has no parameter '(.+)'$", r"operator '\1' kent geen parameter '\2'"),
+    (r"^letter template '(.+)' does not exist .*$", r"de brief '\1' bestaat niet in handlers/letters/"),
+    (r"^form '(.+)' does not exist.*$", r"het formulier '\1' bestaat niet in forms/"),
+    (r"^form '(.+)' is not valid JSON: (.*)$", r"het formulier '\1' is geen geldige JSON: \2"),
+    (r"^form '(.+)' is not a valid JSON Schema: (.*)$", r"het formulier '\1' is geen geldig JSON Schema: \2"),
+    (r"^UI schema '(.+)' does not exist in forms/$", r"het UI-schema '\1' bestaat niet in forms/"),
+    (r"^empty condition$", "lege voorwaarde: vul een voorwaarde in of maak dit het standaardpad"),
+    (r"^empty timer expression$", "lege termijn: vul in het zijpaneel een termijn in"),
+    (r"^empty message payload$", "lege berichtinhoud"),
+    (r"^element has no shape in the diagram \(BPMN DI\)$", "dit element staat niet in de tekening (BPMN DI)"),
+    (r"^(lane|participant) has no shape in the diagram \(BPMN DI\)$", r"deze \1 staat niet in de tekening (BPMN DI)"),
+    (r"^sequence flow has no edge in the diagram \(BPMN DI\)$", "deze pijl staat niet in de tekening (BPMN DI)"),
+    (r"^overlaps '(.+)' \((.+)\) in the diagram$", r"overlapt '\1' (\2) in de tekening"),
+    (r"^lies outside its lane '(.+)' in the diagram$", r"ligt buiten zijn lane '\1' in de tekening"),
+)]
+
+
+# -- access -----------------------------------------------------------------------------------
+
+
+def process_owner(view):
+    """An organisation page (404 for another organisation) that needs the role procesbeheerder (403)."""
+
+    @wraps(view)
+    def wrapper(org: str, *args, **kwargs):
+        if ROLE not in g.roles:
+            abort(403, description="Alleen een procesbeheerder van deze organisatie kan het procesontwerp bekijken "
+                                   "en wijzigen.")
+        return view(org, *args, **kwargs)
+
+    return organisation_page(wrapper)
+
+
+@bp.before_request
+def _allow_diagram_bodies() -> None:
+    # A diagram may be up to MAX_DIAGRAM_BYTES; the application's default limit is for forms.
+    if request.method == "POST" and request.endpoint in ("modeller.save", "modeller.check", "modeller.publish",
+                                                         "modeller.upload"):
+        request.max_content_length = MAX_DIAGRAM_REQUEST
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def _org_id(org: str) -> int:
+    return runtime().organisation_id(org)
+
+
+def _versions(org: str) -> list[DiagramVersion]:
+    with runtime().sessions() as session:
+        return list(session.scalars(select(DiagramVersion).where(DiagramVersion.organisation_id == _org_id(org))
+                                    .order_by(DiagramVersion.version.desc())))
+
+
+def _version(org: str, version_id: int) -> DiagramVersion:
+    with runtime().sessions() as session:
+        version = session.get(DiagramVersion, version_id)
+    if version is None or version.organisation_id != _org_id(org):
+        abort(404)
+    return version
+
+
+def _current(org: str) -> DiagramVersion | None:
+    with runtime().sessions() as session:
+        return session.scalars(select(DiagramVersion).where(DiagramVersion.organisation_id == _org_id(org))
+                               .order_by(DiagramVersion.version.desc()).limit(1)).first()
+
+
+def _draft(org: str, draft_id: int) -> deployment.Draft:
+    try:
+        return deployment.load_draft(runtime(), org, draft_id)
+    except NotFound:
+        abort(404)
+
+
+def _problem_json(problem: DiagramProblem) -> dict[str, Any]:
+    message = problem.message
+    for pattern, replacement in DUTCH_PROBLEMS:
+        if pattern.match(message):
+            message = pattern.sub(replacement, message)
+            break
+    return {"message": message, "file": problem.file, "element_id": problem.element_id,
+            "element_name": problem.element_name, "line": problem.line}
+
+
+def _json_xml() -> tuple[dict[str, Any], str]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("xml"), str):
+        abort(400, description="Stuur het diagram als JSON: {\"xml\": \"...\"}.")
+    return body, body["xml"]
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _download_name(org: str, label: str) -> str:
+    return f"{org}-{label}.bpmn"
+
+
+# -- what the side panel needs ------------------------------------------------------------------
+
+
+def _form_roots() -> tuple[Path, ...]:
+    forms = runtime().forms
+    return tuple(getattr(forms, "roots", None) or (forms.root,))
+
+
+def _form_files(suffix: str) -> list[Path]:
+    found: dict[str, Path] = {}
+    for root in _form_roots():
+        if root.is_dir():
+            for path in sorted(root.glob(f"*{suffix}")):
+                found.setdefault(path.name, path)
+    return [found[name] for name in sorted(found)]
+
+
+def _other_slugs(org: str) -> set[str]:
+    folders = {p.name for p in BPMN_ROOT.iterdir() if p.is_dir()} if BPMN_ROOT.is_dir() else set()
+    return (set(runtime().organisations) | folders) - {org}
+
+
+def _foreign(name: str, org: str, others: set[str]) -> bool:
+    """A form named after another organisation (korein-..., skar-...)."""
+    return not name.startswith(f"{org}-") and any(name.startswith(f"{slug}-") for slug in others)
+
+
+def _forms_for_panel(org: str, used: set[str]) -> tuple[list[dict[str, Any]], list[str]]:
+    ui_names = {p.name for p in _form_files("-uischema.json")}
+    others = _other_slugs(org)
+    forms = []
+    for path in _form_files("-schema.json"):
+        if path.name.endswith("-uischema.json") or (_foreign(path.name, org, others) and path.name not in used):
+            continue
+        try:
+            title = json.loads(path.read_text(encoding="utf-8")).get("title", "")
+        except (OSError, ValueError, AttributeError):
+            title = ""
+        ui = path.name.replace("-schema.json", "-uischema.json")
+        forms.append({"schema": path.name, "ui": ui if ui in ui_names else "", "title": str(title or ""),
+                      "own": path.name.startswith(f"{org}-") or path.name in used})
+    ui_schemas = sorted(n for n in ui_names if not _foreign(n, org, others) or n in used)
+    return forms, ui_schemas
+
+
+def _letters(org: str) -> list[str]:
+    names = sorted(p.stem for p in LETTERS_ROOT.glob("*.txt"))
+    own = LETTERS_ROOT / org
+    if own.is_dir():
+        names += sorted(f"{org}/{p.stem}" for p in own.glob("*.txt"))
+    return names
+
+
+def _operators() -> list[dict[str, Any]]:
+    result = []
+    for name in OPERATORS:
+        label, doc = OPERATOR_TEXT.get(name, (name, (inspect.getdoc(OPERATORS[name]) or "").split("\n")[0]))
+        params = [{"name": p, "required": required, "help": PARAMETER_HELP.get(p, "")}
+                  for p, required in OPERATOR_PARAMETERS.get(name, {}).items()]
+        result.append({"name": name, "label": label, "doc": doc, "parameters": params})
+    return result
+
+
+def _calendar(config) -> list[dict[str, Any]]:
+    functions = diagram_functions(config.calendar)
+    result = []
+    for name, function in functions.items():
+        label, unit = CALENDAR_TEXT.get(name, (name, ""))
+        params = list(inspect.signature(function).parameters)
+        result.append({"name": name, "label": label, "unit": unit, "params": params,
+                       "picker": bool(params[:2] == ["n", "moment"])})
+    return result
+
+
+def _used_forms(xml: str) -> dict[str, dict[str, Any]]:
+    """The forms a diagram's user tasks use: schema file -> {ui, tasks}."""
+    try:
+        root = etree.fromstring(xml.encode("utf-8"), etree.XMLParser(resolve_entities=False, no_network=True))
+    except (etree.XMLSyntaxError, ValueError):
+        return {}
+    used: dict[str, dict[str, Any]] = {}
+    for task in root.iter(f"{{{BPMN}}}userTask"):
+        props = {p.get("name"): p.get("value") for p in task.iter(f"{{{SPIFF}}}property")}
+        schema = props.get("formJsonSchemaFilename")
+        if schema:
+            entry = used.setdefault(schema, {"ui": "", "tasks": []})
+            entry["ui"] = entry["ui"] or props.get("formUiSchemaFilename") or ""
+            entry["tasks"].append(task.get("name") or task.get("id"))
+    return used
+
+
+def _page_data(org: str, xml: str, source: dict[str, Any], layout_generated: bool) -> dict[str, Any]:
+    config = g.org
+    current = _current(org)
+    used = set(_used_forms(current.bpmn_xml)) if current else set()
+    used |= set(_used_forms(xml))
+    forms, ui_schemas = _forms_for_panel(org, used)
+    return {
+        "xml": xml,
+        "source": source,
+        "layout_generated": layout_generated,
+        "download_name": _download_name(org, "ontwerp"),
+        "organisation": {"slug": org, "name": config.name, "process_id": config.process_id},
+        "forms": forms,
+        "ui_schemas": ui_schemas,
+        "roles": [{"id": role, "label": label} for role, label in config.roles.items()],
+        "lanes": dict(config.lanes),
+        "operators": _operators(),
+        "calendar": _calendar(config),
+        "moments": MOMENTS,
+        "letters": _letters(org),
+        "urls": {
+            "page": url_for("modeller.index", org=org),
+            "save": url_for("modeller.save", org=org),
+            "check": url_for("modeller.check", org=org),
+            "deploy": url_for("modeller.publish", org=org),
+            "download": url_for("modeller.download", org=org),
+            "versions": url_for("modeller.versions", org=org),
+            "form_edit": url_for("modeller.form_edit", org=org, name="__naam__"),
+        },
+    }
+
+
+# -- the modeller -----------------------------------------------------------------------------
+
+
+@bp.route("/<org>/procesontwerp")
+@process_owner
+def index(org: str):
+    concept = request.args.get("concept", type=int)
+    version_id = request.args.get("versie", type=int)
+    current = _current(org)
+    if concept is not None:
+        draft = _draft(org, concept)
+        xml = draft.bpmn_xml
+        source = {"kind": "concept", "id": draft.id, "label": f"Concept {draft.id}",
+                  "saved_text": f"Concept {draft.id}, opgeslagen door {draft.saved_by}",
+                  "download": url_for("modeller.download", org=org, concept=draft.id)}
+    elif version_id is not None or current is not None:
+        version = _version(org, version_id) if version_id is not None else current
+        is_current = current is not None and version.id == current.id
+        xml = version.bpmn_xml
+        source = {"kind": "versie", "id": version.id, "version": version.version,
+                  "label": f"Versie {version.version}" + (" (in gebruik)" if is_current else " (oudere versie)"),
+                  "saved_text": "", "download": url_for("modeller.download", org=org, versie=version.id)}
+    else:  # nothing deployed yet: start from the configured file
+        xml, _ = g.org.read_diagram_files()
+        source = {"kind": "bestand", "id": None, "label": g.org.process_file, "saved_text": "",
+                  "download": url_for("modeller.download", org=org)}
+    layout_generated = False
+    try:
+        if needs_layout(xml):
+            xml, layout_generated = add_layout(xml, g.org.name), True
+    except DiagramError:
+        pass  # the modeller reports what it cannot open
+    data = _page_data(org, xml, source, layout_generated)
+    drafts = deployment.list_drafts(runtime(), org)
+    return render_template("modeller.html", data=data, source=source, drafts=drafts[:5], current=current,
+                           import_problems=None)
+
+
+@bp.route("/<org>/procesontwerp/concept", methods=["POST"])
+@process_owner
+def save(org: str):
+    body, xml = _json_xml()
+    draft_id = _int_or_none(body.get("concept"))
+    note = str(body.get("note") or "")[:500]
+    try:
+        saved = deployment.save_draft(runtime(), org, xml, current_user.email, note, draft_id=draft_id)
+    except NotFound:
+        abort(404)
+    except DiagramError as exc:
+        return jsonify(message="Het concept is niet opgeslagen.", problems=[_problem_json(p) for p in exc.problems]), 422
+    return jsonify(concept_id=saved, url=url_for("modeller.index", org=org, concept=saved),
+                   download_url=url_for("modeller.download", org=org, concept=saved),
+                   message=f"Concept {saved} is opgeslagen.")
+
+
+@bp.route("/<org>/procesontwerp/concept/<int:draft_id>/verwijderen", methods=["POST"])
+@process_owner
+def delete(org: str, draft_id: int):
+    try:
+        deployment.delete_draft(runtime(), org, draft_id)
+    except NotFound:
+        abort(404)
+    flash(f"Concept {draft_id} is verwijderd.")
+    return redirect(url_for("modeller.versions", org=org))
+
+
+@bp.route("/<org>/procesontwerp/importeren", methods=["POST"])
+@process_owner
+def upload(org: str):
+    file = request.files.get("bestand")
+    if file is None or not file.filename:
+        return _import_refused(org, [DiagramProblem("kies een .bpmn-bestand om te importeren")])
+    filename = Path(file.filename).name
+    data = file.read(MAX_DIAGRAM_BYTES + 1)
+    try:
+        draft_id = deployment.import_bpmn(runtime(), org, data, current_user.email, filename=filename)
+    except DiagramError as exc:
+        return _import_refused(org, exc.problems, filename)
+    flash(f"'{filename}' is geïmporteerd als concept {draft_id}. Controleer het en publiceer het als het klaar is.")
+    return redirect(url_for("modeller.index", org=org, concept=draft_id))
+
+
+def _import_refused(org: str, problems: list[DiagramProblem], filename: str = ""):
+    return render_template("modeller_import.html", problems=[_problem_json(p) for p in problems],
+                           filename=filename), 422
+
+
+@bp.route("/<org>/procesontwerp/download")
+@process_owner
+def download(org: str):
+    concept = request.args.get("concept", type=int)
+    version_id = request.args.get("versie", type=int)
+    if concept is not None:
+        xml, label = _draft(org, concept).bpmn_xml, f"concept-{concept}"
+    else:
+        version = _version(org, version_id) if version_id is not None else _current(org)
+        if version is None:
+            abort(404)
+        xml, label = version.bpmn_xml, f"versie-{version.version}"
+    return Response(xml, mimetype="application/xml", headers={
+        "Content-Disposition": f'attachment; filename="{_download_name(org, label)}"',
+        "X-Content-Type-Options": "nosniff"})
+
+
+@bp.route("/<org>/procesontwerp/controleren", methods=["POST"])
+@process_owner
+def check(org: str):
+    _, xml = _json_xml()
+    problems = deployment.check_draft(runtime(), org, xml)
+    return jsonify(problems=[_problem_json(p) for p in problems])
+
+
+@bp.route("/<org>/procesontwerp/publiceren", methods=["POST"])
+@process_owner
+def publish(org: str):
+    body, xml = _json_xml()
+    note = str(body.get("note") or "").strip()[:500]
+    if not note:
+        return jsonify(message="Schrijf kort op wat er verandert; dat komt in de versiegeschiedenis."), 400
+    try:
+        done = deployment.deploy(runtime(), org, xml, current_user.email, note)
+    except DiagramError as exc:
+        return jsonify(message="Niet gepubliceerd: los eerst de problemen op.",
+                       problems=[_problem_json(p) for p in exc.problems]), 422
+    except ConflictError as exc:
+        return jsonify(message=f"Niet gepubliceerd: {exc}."), 409
+    draft_id = _int_or_none(body.get("concept"))
+    if draft_id is not None and done.created:
+        with contextlib.suppress(NotFound):  # the draft is a version now
+            deployment.delete_draft(runtime(), org, draft_id)
+    return jsonify(version=done.version, version_id=done.version_id, changes=done.changes,
+                   unchanged=not done.created,
+                   migration_url=url_for("modeller.migration", org=org, version_id=done.version_id))
+
+
+# -- versions and migration -------------------------------------------------------------------
+
+
+@bp.route("/<org>/procesontwerp/versies")
+@process_owner
+def versions(org: str):
+    rows = _versions(org)
+    with runtime().sessions() as session:
+        counts = dict(session.execute(
+            select(Instance.diagram_version_id, func.count())
+            .where(Instance.organisation_id == _org_id(org), Instance.status == "running")
+            .group_by(Instance.diagram_version_id)).all())
+    drafts = deployment.list_drafts(runtime(), org)
+    return render_template("modeller_versies.html", versions=rows, counts=counts, drafts=drafts)
+
+
+def _migration_module():
+    from webapp.runtime import migration
+
+    return migration
+
+
+@bp.route("/<org>/procesontwerp/versies/<int:version_id>/migratie", methods=["GET", "POST"])
+@process_owner
+def migration(org: str, version_id: int):
+    version = _version(org, version_id)
+    migrate = _migration_module()
+    results = None
+    if request.method == "POST":
+        chosen = sorted({i for i in request.form.getlist("klacht", type=int)})
+        if not chosen:
+            flash("Kies eerst een of meer klachten om te verplaatsen.")
+            return redirect(url_for("modeller.migration", org=org, version_id=version_id))
+        allowed = {c.instance_id for c in migrate.preview(runtime(), org, version_id)}
+        if not set(chosen) <= allowed:
+            abort(404)  # a complaint of another organisation, or one that is not running
+        try:
+            results = migrate.migrate(runtime(), chosen, version_id, current_user.email)
+        except KlachtrouteError as exc:
+            flash(f"Verplaatsen is mislukt: {exc}")
+            return redirect(url_for("modeller.migration", org=org, version_id=version_id))
+    candidates = migrate.preview(runtime(), org, version_id)
+    return render_template("modeller_migratie.html", version=version, candidates=candidates,
+                           results=[_result_view(r) for r in results] if results is not None else None)
+
+
+def _result_view(result: Any) -> dict[str, Any]:
+    return {"reference": result.reference or f"#{result.instance_id}", "moved": result.moved,
+            "reasons": list(result.reasons)}
+
+
+# -- forms ------------------------------------------------------------------------------------
+
+
+def _form_usage(org: str) -> dict[str, dict[str, Any]]:
+    current = _current(org)
+    return _used_forms(current.bpmn_xml) if current else {}
+
+
+def _other_users(org: str, name: str) -> list[str]:
+    """Other organisations whose current diagram uses the form `name`."""
+    users = []
+    for slug in runtime().organisations:
+        if slug == org:
+            continue
+        try:
+            current = _current(slug)
+        except NotFound:
+            continue
+        if current is not None and name in _used_forms(current.bpmn_xml):
+            users.append(runtime().organisations[slug].name)
+    return users
+
+
+def _editable(org: str, name: str) -> dict[str, Any]:
+    """The form `name` if this organisation may edit it (its diagram uses it, or it is named
+    after the organisation); otherwise a 404."""
+    if not FORM_NAME.match(name):
+        abort(404)
+    usage = _form_usage(org).get(name)
+    if usage is None and not name.startswith(f"{org}-"):
+        abort(404)
+    ui = (usage or {}).get("ui") or name.replace("-schema.json", "-uischema.json")
+    return {"name": name, "ui": ui, "tasks": (usage or {}).get("tasks", [])}
+
+
+@bp.route("/<org>/procesontwerp/formulieren", methods=["GET", "POST"])
+@process_owner
+def forms(org: str):
+    if request.method == "POST":  # a new form: the editor opens it empty
+        slug = re.sub(r"[^a-z0-9]+", "-", request.form.get("naam", "").strip().lower()).strip("-")
+        if not slug:
+            flash("Geef het nieuwe formulier een naam, bijvoorbeeld 'tweede-gesprek'.")
+            return redirect(url_for("modeller.forms", org=org))
+        name = f"{slug}-schema.json" if slug.startswith(f"{org}-") else f"{org}-{slug}-schema.json"
+        return redirect(url_for("modeller.form_edit", org=org, name=name))
+    usage = _form_usage(org)
+    catalog = runtime().forms
+    rows = []
+    for name, entry in sorted(usage.items()):
+        title = ""
+        try:
+            title = str(catalog.load(name).get("title", ""))
+        except (KlachtrouteError, AttributeError):
+            title = ""
+        rows.append({"name": name, "ui": entry["ui"], "tasks": entry["tasks"], "title": title,
+                     "exists": catalog.exists(name)})
+    return render_template("modeller_formulieren.html", rows=rows)
+
+
+def _load_text(name: str) -> str | None:
+    catalog = runtime().forms
+    if not catalog.exists(name):
+        return None
+    return catalog.path(name).read_text(encoding="utf-8")
+
+
+def _json_error(what: str, exc: json.JSONDecodeError) -> str:
+    return f"{what}: geen geldige JSON: {exc.msg} (regel {exc.lineno}, kolom {exc.colno})."
+
+
+def form_problems(schema_text: str, ui_text: str) -> tuple[Any, Any, list[str]]:
+    """Parse and check a form before it is saved: valid JSON, a valid JSON Schema (Draft
+    2020-12), nothing the server-side renderer cannot show, and every field the UI schema
+    names exists. Returns (schema or None, UI schema or None, problems in Dutch)."""
+    problems: list[str] = []
+    schema = ui = None
+    try:
+        schema = json.loads(schema_text)
+    except json.JSONDecodeError as exc:
+        problems.append(_json_error("JSON Schema", exc))
+    try:
+        ui = json.loads(ui_text) if ui_text.strip() else {}
+    except json.JSONDecodeError as exc:
+        problems.append(_json_error("UI-schema", exc))
+    if ui is not None and not isinstance(ui, dict):
+        problems.append("UI-schema: moet een object zijn ({ ... }).")
+        ui = None
+    if schema is None:
+        return None, ui, problems
+    if not isinstance(schema, dict):
+        return None, ui, [*problems, "JSON Schema: moet een object zijn ({ ... })."]
+    try:
+        jsonschema.Draft202012Validator.check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path)
+        problems.append(f"Geen geldig JSON Schema (Draft 2020-12): {exc.message}" + (f" (bij {where})" if where else "")
+                        + ".")
+        return None, ui, problems
+    if schema.get("type", "object") != "object" or not isinstance(schema.get("properties"), dict):
+        problems.append("Een formulier is een object met velden: \"type\": \"object\" en \"properties\".")
+    for line in formrender.unsupported(schema, ui or {}):
+        problems.append(f"Kan niet worden getoond: {line}.")
+    if ui is not None:
+        problems += [f"UI-schema: {p}." for p in _ui_references(schema, ui, "")]
+    return schema, ui, problems
+
+
+def _ui_references(schema: dict[str, Any], ui: dict[str, Any], prefix: str) -> list[str]:
+    """Fields the UI schema names that the JSON Schema does not have."""
+    problems = []
+    properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+    order = ui.get("ui:order")
+    if isinstance(order, list):
+        for name in order:
+            if name != "*" and name not in properties:
+                problems.append(f"ui:order noemt '{prefix}{name}', maar dat veld bestaat niet")
+    for key, node in ui.items():
+        if key.startswith("ui:"):
+            continue
+        if key not in properties:
+            problems.append(f"het veld '{prefix}{key}' bestaat niet in het JSON Schema")
+            continue
+        sub = properties[key] if isinstance(properties[key], dict) else {}
+        if isinstance(node, dict):
+            if sub.get("type") == "array" and isinstance(node.get("items"), dict) and isinstance(sub.get("items"), dict):
+                problems += _ui_references(sub["items"], node["items"], f"{prefix}{key}.")
+            elif "properties" in sub:
+                problems += _ui_references(sub, node, f"{prefix}{key}.")
+    return problems
+
+
+def _preview_html(schema: Any, ui: Any) -> str:
+    if not isinstance(schema, dict):
+        return render_template("modeller_voorbeeld.html", fields=None)
+    fields = formrender.build_fields(schema, ui if isinstance(ui, dict) else {}, {})
+    return render_template("modeller_voorbeeld.html", fields=fields, title=schema.get("title"),
+                           description=schema.get("description"))
+
+
+def save_form(name: str, schema: dict[str, Any], ui_schema: dict[str, Any], *, ui_name: str | None = None,
+              root: Path | None = None) -> None:
+    """Write a form's JSON Schema and UI schema into the forms folder, each atomically
+    (a temporary file in the same folder, then os.replace), and drop the cached validator.
+
+    Files are what every process reads today; a multi-process deployment on several
+    machines needs the forms in the database instead (see the module's report)."""
+    catalog = runtime().forms
+    root = root or catalog.root
+    ui_name = ui_name or name.replace("-schema.json", "-uischema.json")
+    for filename, content in ((name, schema), (ui_name, ui_schema)):
+        text = json.dumps(content, ensure_ascii=False, indent=2) + "\n"
+        handle, temporary = tempfile.mkstemp(dir=root, prefix=f".{filename}.", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                out.write(text)
+                out.flush()
+                os.fsync(out.fileno())
+            os.chmod(temporary, 0o644)
+            os.replace(temporary, root / filename)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    # The catalog caches a validator per form; the next submission must use the new schema.
+    catalog.invalidate(name)
+
+
+NEW_FORM = {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "", "type": "object",
+            "required": [], "properties": {}}
+
+
+@bp.route("/<org>/procesontwerp/formulieren/<name>", methods=["GET", "POST"])
+@process_owner
+def form_edit(org: str, name: str):
+    form = _editable(org, name)
+    others = _other_users(org, name)
+    status = 200
+    problems: list[str] = []
+    if request.method == "POST":
+        schema_text = request.form.get("schema", "")
+        ui_text = request.form.get("ui_schema", "")
+        schema, ui, problems = form_problems(schema_text, ui_text)
+        if request.form.get("actie") == "opslaan":
+            if others:
+                problems.append("Dit formulier wordt ook gebruikt door " + ", ".join(others)
+                                + "; wijzig het daar niet vanuit deze organisatie.")
+            if not problems:
+                save_form(name, schema, ui, ui_name=form["ui"])
+                flash(f"Formulier {name} is opgeslagen. Nieuwe en openstaande taken gebruiken het meteen.")
+                return redirect(url_for("modeller.form_edit", org=org, name=name))
+            status = 422
+    else:
+        existing = _load_text(name)
+        if existing is None:
+            schema_text = json.dumps({**NEW_FORM, "title": name.removesuffix("-schema.json")}, ensure_ascii=False,
+                                     indent=2)
+        else:
+            schema_text = existing
+        ui_text = _load_text(form["ui"]) or "{}"
+        schema, ui, problems = form_problems(schema_text, ui_text)
+    return render_template("modeller_formulier.html", form=form, schema_text=schema_text, ui_text=ui_text,
+                           problems=problems, preview=_preview_html(schema, ui), others=others,
+                           is_new=_load_text(name) is None), status
+
+
+@bp.route("/<org>/procesontwerp/formulieren/<name>/voorbeeld", methods=["POST"])
+@process_owner
+def form_preview(org: str, name: str):
+    _editable(org, name)
+    schema, ui, problems = form_problems(request.form.get("schema", ""), request.form.get("ui_schema", ""))
+    return jsonify(html=_preview_html(schema, ui), problems=problems,
+                   problems_html=render_template("modeller_formproblemen.html", problems=problems))
