@@ -353,6 +353,10 @@ class DiagramModel:
                 element = self.elements.get(eid)
                 if element is None or element.tag not in WAIT_TAGS or NOT_ESCALATION.search(element.name):
                     continue
+                if element.tag == "receiveTask":
+                    # Waiting for the complainant to go to an external body is no escalation yet;
+                    # the step where someone records the body's case is.
+                    continue
                 for key, _, pattern in ESCALATION_LEVELS:
                     if pattern.search(element.name) or pattern.search(element.lane or ""):
                         steps.append((eid, key))
