@@ -36,7 +36,7 @@ browser:
 
 run: install
 	$(BIN)/klachtroute db upgrade
-	$(BIN)/klachtroute load
+	$(BIN)/klachtroute load --demo-complaints 40
 	$(BIN)/klachtroute serve --host $(HOST) --port $(PORT) --with-worker
 
 lint: install

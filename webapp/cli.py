@@ -44,7 +44,10 @@ def _safe_url(url: str) -> str:
 @main.command()
 @click.option("--demo-users/--no-demo-users", default=True, show_default=True,
               help="Create a demo user for every role of every organisation.")
-def load(demo_users: bool) -> None:
+@click.option("--demo-complaints", default=0, show_default=True, metavar="N",
+              help="Into an empty database: N complaints per organisation, received last year and run through "
+                   "the real procedures (for trying out the inbox, traces and reports).")
+def load(demo_users: bool, demo_complaints: int) -> None:
     """Store the organisations of bpmn/ and deploy their diagrams where changed."""
     from webapp.bootstrap import build_runtime
     from webapp.demo import DEMO_PASSWORD, create_demo_users
@@ -57,11 +60,30 @@ def load(demo_users: bool) -> None:
         except KlachtrouteError as exc:
             raise click.ClickException(f"{config.name}: {exc}") from exc
         click.echo(f"{config.name}: diagram version id {version_id}")
+    if demo_complaints:
+        _load_demo_complaints(runtime, demo_complaints)
     if demo_users:
         users = create_demo_users(runtime)
         click.echo(f"\nDemo users (password for all: {DEMO_PASSWORD}):")
         for organisation, label, email in users:
             click.echo(f"  {organisation:<26} {label:<32} {email}")
+
+
+def _load_demo_complaints(runtime, per_organisation: int) -> None:
+    from sqlalchemy import func, select
+
+    from webapp.db.models import Instance
+    from webapp.generate import generate_year
+    from webapp.runtime import clock
+
+    with runtime.sessions() as session:
+        if session.scalar(select(func.count()).select_from(Instance)):
+            click.echo("demo complaints: the database holds complaints already; none added")
+            return
+    year = clock.to_local(clock.now()).year - 1
+    click.echo(f"demo complaints: running {per_organisation} per organisation through the procedures ({year}) ...")
+    generated = generate_year(runtime, year, per_organisation, seed=year)
+    click.echo(f"demo complaints: {len(generated)} added")
 
 
 @main.command()
