@@ -214,3 +214,35 @@ def chrome():
         pytest.fail("Debian's chromium and chromedriver are needed (make browser installs them)")
     with headless_chromium(1280, 1000) as driver:
         yield driver
+
+
+# -- a real SMTP server on loopback -----------------------------------------------------------
+
+
+class SmtpInbox:
+    """What the loopback SMTP server received (aiosmtpd handler)."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server():
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    inbox = SmtpInbox()
+    with socket.socket() as probe:  # a free loopback port (aiosmtpd cannot take port 0)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()

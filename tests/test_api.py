@@ -416,8 +416,9 @@ def test_a_complaint_with_its_tasks_letters_and_trace(client, runtime, make_user
     running = client.get(f"{API}/complaints/{started.reference}", headers=headers).get_json()
     conforms("Complaint", running)
     assert [t["id"] for t in running["tasks"]["open"]] == [task.id] and running["tasks"]["finished"] == []
+    # The notice that the task arrived, then the diagram's reminder.
     assert [(m["kind"], m["recipient_kind"], m["recipient_role"]) for m in running["messages"]] == [
-        ("notification", "role", "behandelaar")]
+        ("notification", "role", "behandelaar"), ("notification", "role", "behandelaar")]
 
     complete(client, task.id, {"opgelost": True, "uitkomst": "gegrond"}, headers)
     response = client.get(f"{API}/complaints/{started.reference.lower()}", headers=headers)

@@ -17,6 +17,7 @@ from webapp.runtime.service import Actor, Runtime
 
 from .conftest import AMS, FIXTURES
 
+STAFF_NOTICES = ("taak_klaar", "termijn_nadert")
 BEHANDELAAR = Actor("els@test.nl", "testorg", frozenset({"behandelaar"}))
 DIRECTEUR = Actor("dirk@test.nl", "testorg", frozenset({"directeur"}))
 
@@ -34,8 +35,11 @@ def events(runtime: Runtime, instance_id: int) -> list[str]:
 
 
 def outbox(runtime: Runtime, instance_id: int) -> list[OutboxMessage]:
+    """What the diagram sent (letters, its own notifications), not the runtime's staff notices."""
     with runtime.sessions() as s:
-        return list(s.scalars(select(OutboxMessage).where(OutboxMessage.instance_id == instance_id)
+        return list(s.scalars(select(OutboxMessage).where(OutboxMessage.instance_id == instance_id,
+                                                          OutboxMessage.template.not_in(STAFF_NOTICES)
+                                                          | OutboxMessage.template.is_(None))
                               .order_by(OutboxMessage.id)))
 
 
@@ -217,3 +221,24 @@ def test_a_closed_complaint_takes_no_messages(runtime: Runtime):
     with pytest.raises(ConflictError, match="afgesloten"):
         runtime.send_message(started.instance_id, "klacht_ingetrokken", {}, BEHANDELAAR)
     assert table_counts(runtime) == before
+
+
+def test_staff_hear_of_a_new_task_and_of_a_nearing_deadline(runtime: Runtime, vclock):
+    from webapp.runtime.notifications import warn_due_soon
+
+    started = runtime.start("testorg", {})
+    with runtime.sessions() as s:
+        notices = s.scalars(select(OutboxMessage).where(OutboxMessage.template.in_(STAFF_NOTICES))).all()
+    [arrived] = notices
+    assert (arrived.recipient, arrived.subject) == ("role:behandelaar", "Nieuwe taak: Klacht behandelen (TEST-2026-0001)")
+    assert "09-03-2026 23:59" in arrived.body
+
+    vclock.set(datetime(2026, 3, 8, 9, 0, tzinfo=AMS))  # more than a day before the deadline
+    assert warn_due_soon(runtime) == 0
+    vclock.set(datetime(2026, 3, 9, 9, 0, tzinfo=AMS))  # within a day
+    assert warn_due_soon(runtime) == 1
+    assert warn_due_soon(runtime) == 0  # once per task
+    with runtime.sessions() as s:
+        warning = s.scalar(select(OutboxMessage).where(OutboxMessage.template == "termijn_nadert"))
+    assert (warning.recipient, warning.instance_id) == ("role:behandelaar", started.instance_id)
+    assert warning.subject == "Termijn nadert: Klacht behandelen (TEST-2026-0001)"

@@ -16,6 +16,7 @@ from datetime import datetime
 
 from webapp.mail import OutboxSender
 from webapp.runtime import clock
+from webapp.runtime.notifications import warn_due_soon
 from webapp.runtime.retention import run_retention
 from webapp.runtime.service import Runtime
 
@@ -28,9 +29,10 @@ class SweepStats:
     timers: int = 0
     errors: int = 0
     messages: int = 0
+    warnings: int = 0  # tasks whose deadline nears, announced to their role
 
     def __bool__(self) -> bool:
-        return bool(self.instances or self.messages)
+        return bool(self.instances or self.messages or self.warnings)
 
 
 class Worker:
@@ -54,6 +56,8 @@ class Worker:
             stats.errors += result.errors
             if result.instances < self.batch_size:
                 break
+        if not self.stop_event.is_set():
+            stats.warnings = warn_due_soon(self.runtime)
         while not self.stop_event.is_set():
             handled = self.sender.send_due(limit=self.batch_size)
             stats.messages += handled

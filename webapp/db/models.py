@@ -125,6 +125,7 @@ class HumanTask(Base):
     __table_args__ = (
         UniqueConstraint("instance_id", "task_id"),
         Index("ix_human_tasks_org_state_role", "organisation_id", "state", "role"),
+        Index("ix_human_tasks_state_due", "state", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -137,6 +138,7 @@ class HumanTask(Base):
     role: Mapped[str | None] = mapped_column(String(64))
     form: Mapped[str | None] = mapped_column(String(200))
     due_at: Mapped[datetime | None]
+    due_soon_notified_at: Mapped[datetime | None]  # when the holders of the role were warned
     state: Mapped[str] = mapped_column(String(20))  # ready, completed, cancelled
     claimed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     draft: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -26,7 +26,7 @@ from webapp.db.models import (
 )
 from webapp.db.session import writer_engine
 
-from . import audit, clock
+from . import audit, clock, notifications
 from .diagrams import ParsedDiagram, SpecCache, diagram_sha256, parse_diagram
 from .errors import ConflictError, FormValidationError, InvalidWorkflowState, NotFound, PermissionDenied
 from .forms import FormCatalog
@@ -424,6 +424,9 @@ class Runtime:
                 instance_id=instance.id, organisation_id=instance.organisation_id, task_id=task_id,
                 bpmn_id=task.bpmn_id, name=task.name, lane=task.lane, role=role, form=task.form,
                 due_at=task.due_at, state="ready", created_at=now))
+            if role:
+                recorder.staff_notices.append(notifications.task_arrived(
+                    instance.organisation_id, instance.id, instance.reference, role, task.name, task.due_at, now))
             recorder.record("task_ready", {"role": role, "due_at": task.due_at.isoformat() if task.due_at else None},
                             bpmn_id=task.bpmn_id, bpmn_name=task.name, actor=SYSTEM)
 
@@ -437,10 +440,12 @@ class Runtime:
                   for inst, rec in steps for m in rec.outbox]
         if events:
             audit.append(session, events)
+        outbox += [notice for _, rec in steps for notice in rec.staff_notices]
         if outbox:
             session.connection().execute(OutboxMessage.__table__.insert(), outbox)
         for _, rec in steps:
             rec.audit.clear()
             rec.outbox.clear()
+            rec.staff_notices.clear()
 
 __all__ = ["Actor", "Runtime", "Started", "SweepResult", "FormValidationError"]

@@ -64,6 +64,7 @@ class StepRecorder:
         self.outbox: list[QueuedMessage] = []
         self._current_element: tuple[str | None, str | None] = (None, None)
         self.fired_timers: set[Any] = set()  # task ids already recorded as timer_fired
+        self.staff_notices: list[dict[str, Any]] = []  # outbox rows that are not steps of the procedure
 
     def record(self, event_type: str, data: dict[str, Any] | None = None, *, bpmn_id: str | None = None,
                bpmn_name: str | None = None, actor: str | None = None) -> None:

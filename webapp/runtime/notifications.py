@@ -1,0 +1,57 @@
+"""Notifications to staff that the procedure itself does not name: a task has arrived for
+your role, and a task's deadline is near. They go through the outbox like every message;
+they are plumbing, not steps of the procedure, so they leave no audit event."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+
+from webapp.db.models import HumanTask, Instance, OutboxMessage
+
+from . import clock
+
+DUE_SOON = timedelta(hours=24)
+
+
+def _when(moment: datetime | None) -> str:
+    return clock.to_local(moment).strftime("%d-%m-%Y %H:%M") if moment else "geen termijn"
+
+
+def task_arrived(organisation_id: int, instance_id: int, reference: str, role: str, name: str,
+                 due_at: datetime | None, now: datetime) -> dict[str, Any]:
+    """An outbox row announcing a new task to the holders of its role."""
+    subject = f"Nieuwe taak: {name} ({reference})"
+    body = (f"Er staat een nieuwe taak klaar voor uw rol: {name}, bij klacht {reference}.\n"
+            f"Termijn: {_when(due_at)}.\n\nU vindt de taak in uw inbox in Klachtroute.")
+    return {"organisation_id": organisation_id, "instance_id": instance_id, "kind": "notification",
+            "template": "taak_klaar", "recipient": f"role:{role}", "subject": subject, "body": body,
+            "status": "pending", "attempts": 0, "created_at": now, "next_attempt_at": now}
+
+
+def warn_due_soon(runtime, limit: int = 200) -> int:
+    """Warn the holders of the role of every open task due within a day, once per task."""
+    now = clock.now()
+    with runtime.write_sessions.begin() as session:
+        query = (select(HumanTask, Instance.reference).join(Instance, Instance.id == HumanTask.instance_id)
+                 .where(HumanTask.state == "ready", HumanTask.due_at.is_not(None),
+                        HumanTask.due_at > now, HumanTask.due_at <= now + DUE_SOON,
+                        HumanTask.due_soon_notified_at.is_(None), HumanTask.role.is_not(None))
+                 .order_by(HumanTask.due_at).limit(limit))
+        if runtime.dialect == "postgresql":
+            query = query.with_for_update(of=HumanTask, skip_locked=True)
+        rows = session.execute(query).all()
+        for task, reference in rows:
+            subject = f"Termijn nadert: {task.name} ({reference})"
+            body = (f"De taak {task.name} bij klacht {reference} moet af zijn op {_when(task.due_at)}.\n"
+                    "U vindt de taak in uw inbox in Klachtroute.")
+            session.execute(OutboxMessage.__table__.insert(), [{
+                "organisation_id": task.organisation_id, "instance_id": task.instance_id, "kind": "notification",
+                "template": "termijn_nadert", "recipient": f"role:{task.role}", "subject": subject, "body": body,
+                "status": "pending", "attempts": 0, "created_at": now, "next_attempt_at": now}])
+        if rows:
+            session.execute(update(HumanTask).where(HumanTask.id.in_([t.id for t, _ in rows]))
+                            .values(due_soon_notified_at=now))
+        return len(rows)
