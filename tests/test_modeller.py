@@ -588,3 +588,15 @@ def test_every_diagram_survives_a_round_trip_with_its_spiffworkflow_extensions_u
         assert spiff_content(after) == spiff_content(before), path
         assert semantic(after) == semantic(before), path
     assert len(spiff_content(etree.fromstring(ALL_EXTENSIONS.encode()))) == 28  # elements and attributes
+
+
+def test_save_form_refuses_a_name_that_leaves_the_forms_folder(app, tmp_path):
+    from webapp.web.modeller_views import save_form
+
+    with app.app_context(), pytest.raises(ValueError, match="not a plain form file name"):
+        save_form("x-schema.json", {}, {}, ui_name="../../webapp/boos.json", root=tmp_path)
+    assert not list(tmp_path.iterdir())  # nothing written, not even the schema itself
+
+
+def test_a_ui_schema_name_with_a_path_is_reported_as_missing_not_a_crash(runtime):
+    assert runtime.forms.exists("../secret.json") is False

@@ -73,7 +73,10 @@ class FormCatalog:
         return self.root / filename
 
     def exists(self, filename: str) -> bool:
-        return self.path(filename).is_file()
+        try:
+            return self.path(filename).is_file()
+        except FormNotFound:  # not a plain file name: no such form
+            return False
 
     def load(self, filename: str) -> dict[str, Any]:
         try:

@@ -58,6 +58,7 @@ ROLE = "procesbeheerder"
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 FORM_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*-schema\.json$")
+PLAIN_FILENAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*\.json$")
 # A JSON body holds the diagram once, escaped: leave room for the escaping.
 MAX_DIAGRAM_REQUEST = 2 * MAX_DIAGRAM_BYTES + 64 * 1024
 
@@ -659,6 +660,10 @@ def save_form(name: str, schema: dict[str, Any], ui_schema: dict[str, Any], *, u
     catalog = runtime().forms
     root = root or catalog.root
     ui_name = ui_name or name.replace("-schema.json", "-uischema.json")
+    for filename in (name, ui_name):
+        # The UI schema's name can come from a diagram: never let it leave the forms folder.
+        if not PLAIN_FILENAME.match(filename):
+            raise ValueError(f"'{filename}' is not a plain form file name")
     for filename, content in ((name, schema), (ui_name, ui_schema)):
         text = json.dumps(content, ensure_ascii=False, indent=2) + "\n"
         handle, temporary = tempfile.mkstemp(dir=root, prefix=f".{filename}.", suffix=".tmp")
