@@ -376,3 +376,20 @@ def test_export_command_body_writes_the_file(runtime, story, tmp_path, fmt):
         export_command_body(runtime.sessions, "testorg", *MARCH, "json", output)
     with pytest.raises(NotFound):
         export_command_body(runtime.sessions, "nergens", *MARCH, fmt, output)
+
+
+def test_an_auditor_downloads_the_event_log_from_the_reports_page(browser, make_user, runtime, story):
+    make_user("aud@test.nl", "testorg:auditor")
+    make_user("els2@test.nl", "testorg:behandelaar")
+    browser.login("aud@test.nl")
+    page = browser.get("/testorg/rapportages?van=2026-03-01&tot=2026-03-31").get_data(as_text=True)
+    assert "Gebeurtenissen van deze periode (XES, voor process mining)" in page
+    xes = browser.get("/testorg/rapportages/gebeurtenissen.xes?van=2026-03-01&tot=2026-03-31")
+    assert xes.status_code == 200 and "attachment" in xes.headers["Content-Disposition"]
+    assert validate_xes(xes.data) == []
+    csv_download = browser.get("/testorg/rapportages/gebeurtenissen.csv?van=2026-03-01&tot=2026-03-31")
+    assert csv_download.get_data(as_text=True).startswith("case_id,activity,timestamp")
+    assert browser.get("/testorg/rapportages/gebeurtenissen.pdf").status_code == 404
+    browser.client.post("/logout", data={"csrf_token": browser.csrf("/testorg/inbox")})
+    browser.login("els2@test.nl")  # a lane role without the reports
+    assert browser.get("/testorg/rapportages/gebeurtenissen.xes").status_code == 403

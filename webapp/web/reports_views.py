@@ -308,6 +308,28 @@ def index(org: str):
                            settings=reports.reporting_settings(g.org))
 
 
+@bp.route("/<org>/rapportages/gebeurtenissen.<fmt>")
+@organisation_page
+def event_log(org: str, fmt: str):
+    """The event log of the complaints received in the period, for process mining (XES) or a
+    spreadsheet (CSV)."""
+    from webapp.exports import event_log as read_log
+    from webapp.exports import to_csv, to_xes
+
+    _require_reader(org)
+    if fmt not in ("xes", "csv"):
+        abort(404)
+    period = _period_from_request(org)
+    with runtime().sessions() as session:
+        events = read_log(session, org, period.start, period.end)
+    name = f"{org}-gebeurtenissen-{period.start:%Y%m%d}-{period.end:%Y%m%d}.{fmt}"
+    if fmt == "xes":
+        body, mimetype = to_xes(events, g.org.name), "application/xml"
+    else:
+        body, mimetype = to_csv(events).encode("utf-8"), "text/csv; charset=utf-8"
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
 @bp.route("/<org>/rapportages/jaarverslag/<int:year>")
 @organisation_page
 def annual(org: str, year: int):
