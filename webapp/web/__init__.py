@@ -53,19 +53,11 @@ def create_app(runtime: Runtime | None = None, **config: Any) -> Flask:
     app.extensions["klachtroute"] = runtime
 
     csrf.init_app(app)
-    from . import api, auth, complaints, intake, modeller_views, staff, trace_views
+    from . import api, auth, complaints, intake, modeller_views, reports_views, staff, trace_views
 
     auth.init_app(app)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(staff.bp)
-    app.register_blueprint(complaints.bp)
-    app.register_blueprint(intake.bp)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(trace_views.bp)
-    app.register_blueprint(modeller_views.bp)
-    from . import reports_views
-
-    app.register_blueprint(reports_views.bp)
+    for module in (auth, staff, complaints, intake, api, trace_views, modeller_views, reports_views):
+        app.register_blueprint(module.bp)
     csrf.exempt(api.bp)  # the API authenticates by token or checks the session's own header
 
     _register_vendor(app)
