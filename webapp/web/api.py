@@ -18,7 +18,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed, NotFound
 
@@ -331,16 +331,8 @@ def _org_ids(session: Session, slugs: list[str]) -> dict[str, int]:
 
 
 def _visible(member: Membership, org_ids: dict[str, int]):
-    """Which open tasks a caller sees: per organisation the rule of the inbox (queries.inbox), i.e.
-    the tasks of my working roles or claimed by me; an auditor sees all of the organisation's."""
-    conditions = []
-    for slug, oid in org_ids.items():
-        roles = member.roles_in(slug)
-        condition = HumanTask.organisation_id == oid
-        if "auditor" not in roles:
-            working = sorted(roles - {"auditor", "procesbeheerder"}) or sorted(roles)
-            condition = and_(condition, or_(HumanTask.role.in_(working), HumanTask.claimed_by == member.user_id))
-        conditions.append(condition)
+    """Which open tasks a caller sees: the inbox's rule (queries.visible_tasks) per organisation."""
+    conditions = [queries.visible_tasks(oid, member.roles_in(slug), member.user_id) for slug, oid in org_ids.items()]
     return or_(*conditions) if conditions else false()
 
 
@@ -428,8 +420,8 @@ def task(task_id: int):
     member: Membership = g.member
     row, instance, slug = _task_for(member, task_id)
     _use_organisation(member, slug)
-    schema, ui_schema = staff._form_parts(row)
-    context = staff._task_context(row, instance)
+    schema, ui_schema = staff.form_parts(row)
+    context = staff.task_context(row, instance)
     data = context["data"]
     names = {uid: (uid, name, email) for uid, name, email in context["colleagues"]}
     claimer = names.get(row.claimed_by) if row.claimed_by else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from webapp.db.models import AuditEvent, HumanTask, Instance, Organisation, User, UserRole
@@ -56,17 +56,24 @@ def org_id(session: Session, slug: str) -> int:
     return session.scalar(select(Organisation.id).where(Organisation.slug == slug))
 
 
+def visible_tasks(organisation_id: int, roles: frozenset[str], user_id: int):
+    """Which tasks of an organisation a user sees: those of the roles they work, or claimed by
+    them; an auditor sees them all. The one rule of the inbox and the API."""
+    condition = HumanTask.organisation_id == organisation_id
+    if "auditor" in roles:
+        return condition
+    working = sorted(roles - {"auditor", "procesbeheerder"}) or sorted(roles)
+    return and_(condition, or_(HumanTask.role.in_(working), HumanTask.claimed_by == user_id))
+
+
 def inbox(session: Session, slug: str, user_id: int, roles: frozenset[str], flt: InboxFilter,
           page_size: int = 25) -> InboxPage:
     oid = org_id(session, slug)
-    visible_roles = sorted(roles - {"auditor", "procesbeheerder"}) or sorted(roles)
     base: Select = (select(HumanTask, Instance.reference, Instance.complaint_type, Instance.location,
                            Instance.created_at, User.name)
                     .join(Instance, Instance.id == HumanTask.instance_id)
                     .outerjoin(User, User.id == HumanTask.claimed_by)
-                    .where(HumanTask.organisation_id == oid, HumanTask.state == "ready"))
-    if "auditor" not in roles:
-        base = base.where(or_(HumanTask.role.in_(visible_roles), HumanTask.claimed_by == user_id))
+                    .where(HumanTask.state == "ready", visible_tasks(oid, roles, user_id)))
     if flt.role:
         base = base.where(HumanTask.role == flt.role)
     if flt.status == "mine":

@@ -90,7 +90,7 @@ def _task_row(org: str, task_id: int) -> tuple[HumanTask, Instance]:
     return row, instance
 
 
-def _task_context(row: HumanTask, instance: Instance) -> dict[str, Any]:
+def task_context(row: HumanTask, instance: Instance) -> dict[str, Any]:
     loaded = runtime().load(instance.id)
     task = loaded.task(row.task_id)
     data = dict(task.data) if task is not None else dict(loaded.workflow.last_task.data)
@@ -108,7 +108,7 @@ def _task_context(row: HumanTask, instance: Instance) -> dict[str, Any]:
             "colleagues": colleagues}
 
 
-def _form_parts(row: HumanTask) -> tuple[dict, dict]:
+def form_parts(row: HumanTask) -> tuple[dict, dict]:
     if not row.form:
         return {"type": "object", "properties": {}}, {}
     forms = runtime().forms
@@ -119,8 +119,8 @@ def _form_parts(row: HumanTask) -> tuple[dict, dict]:
 @organisation_page
 def task(org: str, task_id: int):
     row, instance = _task_row(org, task_id)
-    schema, ui_schema = _form_parts(row)
-    context = _task_context(row, instance)
+    schema, ui_schema = form_parts(row)
+    context = task_context(row, instance)
     current = {**{k: v for k, v in context["data"].items() if k in schema.get("properties", {})}, **(row.draft or {})}
     values = current
     errors = []
