@@ -61,17 +61,21 @@ class _Collector:
         self.problems: list[DiagramProblem] = []
 
     def add(self, message: str, element: etree._Element | None = None) -> None:
-        element_id = element.get("id") if element is not None else None
-        # A problem inside an element (a flow's condition, a timer) belongs to its owner.
-        owner = element
-        while owner is not None and owner.get("id") is None:
-            owner = owner.getparent()
-        if owner is not None and element_id is None:
-            element_id = owner.get("id")
+        # A problem inside an element (a flow's condition, a timer, an operator's parameter) belongs
+        # to the BPMN element around it: that is what the process owner looks for in the modeller.
+        owner = bpmn_owner(element)
         self.problems.append(DiagramProblem(
-            message, file=self.filename, element_id=element_id,
+            message, file=self.filename, element_id=owner.get("id") if owner is not None else None,
             element_name=owner.get("name") if owner is not None else None,
             line=element.sourceline if element is not None else None))
+
+
+def bpmn_owner(element: etree._Element | None) -> etree._Element | None:
+    """The nearest BPMN-namespace element with an id, the element itself included."""
+    while element is not None and not (isinstance(element.tag, str) and element.get("id")
+                                       and etree.QName(element).namespace == NS["bpmn"]):
+        element = element.getparent()
+    return element
 
 
 def _local(tag: str) -> str:

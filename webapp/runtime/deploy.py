@@ -324,45 +324,8 @@ def check_draft(runtime, slug: str, xml: str | bytes,
         return [DiagramProblem(f"de controle van het diagram liep vast: {type(exc).__name__}: {exc}",
                                file=config.process_file)]
     if problems:
-        return _on_bpmn_elements(problems, {config.process_file: text, **deps})
+        return problems
     return _scenario_problems(config, runtime.forms, text, deps)
-
-
-def _on_bpmn_elements(problems: list[DiagramProblem], documents: dict[str, str]) -> list[DiagramProblem]:
-    """Name the BPMN element a problem is about. Some checks name a detail inside it (an
-    operator parameter's id, such as 'template'), the schema only a line: the process
-    owner looks for the task."""
-    roots: dict[str, etree._Element | None] = {}
-    fixed = []
-    for problem in problems:
-        if problem.file not in documents or not (problem.element_id or problem.line):
-            fixed.append(problem)
-            continue
-        if problem.file not in roots:
-            try:
-                roots[problem.file] = parse_xml(documents[problem.file], problem.file)
-            except DiagramError:  # not well-formed: the problem already says where
-                roots[problem.file] = None
-        root = roots[problem.file]
-        if root is None:
-            fixed.append(problem)
-            continue
-        if not problem.element_id:
-            here = next((e for e in root.iter() if e.sourceline == problem.line and _is_bpmn(e) and e.get("id")),
-                        None)
-            if here is not None:
-                problem = DiagramProblem(problem.message, file=problem.file, element_id=here.get("id"),
-                                         element_name=here.get("name"), line=problem.line)
-        else:
-            found = root.xpath("//*[@id=$id]", id=problem.element_id)
-            if found and not any(_is_bpmn(e) for e in found):
-                detail = next((e for e in found if e.sourceline == problem.line), found[0])
-                owner = next((a for a in detail.iterancestors() if _is_bpmn(a) and a.get("id")), None)
-                if owner is not None:
-                    problem = DiagramProblem(problem.message, file=problem.file, element_id=owner.get("id"),
-                                             element_name=owner.get("name"), line=problem.line or owner.sourceline)
-        fixed.append(problem)
-    return fixed
 
 
 def _scenario_problems(config: OrganisationConfig, forms, xml: str, dependencies: dict[str, str]) -> list[DiagramProblem]:

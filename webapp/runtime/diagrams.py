@@ -146,6 +146,12 @@ def _problem_from(exc: ValidationException, documents: dict[str, etree._Element]
             if found:
                 file, line = name, found[0].sourceline
                 break
+    elif line and not element_id and file in documents:
+        # Schema errors carry only a line: name the BPMN element that stands there.
+        here = next((e for e in documents[file].iter() if isinstance(e.tag, str) and e.sourceline == int(line)
+                     and e.get("id") and etree.QName(e).namespace == _BPMN), None)
+        if here is not None:
+            element_id, exc.name = here.get("id"), exc.name or here.get("name")
     message = str(exc.args[0]) if exc.args else str(exc)
     return DiagramProblem(message, file=file, element_id=element_id, element_name=exc.name or None,
                           line=int(line) if line else None)
