@@ -314,7 +314,7 @@ class Runtime:
         choices, numbers), never free text, which is personal data."""
         enum_fields: set[str] = set()
         if form:
-            props = self.forms.load(form).get("properties", {})
+            props = self.forms.validator(form).schema.get("properties", {})  # cached: no file read per step
             enum_fields = {k for k, v in props.items() if "enum" in v or "oneOf" in v}
         decisions = {k: v for k, v in data.items()
                      if isinstance(v, bool | int | float) or (k in enum_fields and isinstance(v, str))}
