@@ -97,13 +97,14 @@ class Instance(Base):
     """One complaint: a running (or finished) workflow of its organisation's diagram."""
 
     __tablename__ = "instances"
-    __table_args__ = (Index("ix_instances_org_status", "organisation_id", "status"),)
+    __table_args__ = (Index("ix_instances_org_status", "organisation_id", "status"),
+                      Index("ix_instances_org_incident", "organisation_id", "incident_since"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     diagram_version_id: Mapped[int] = mapped_column(ForeignKey("diagram_versions.id"))
     reference: Mapped[str] = mapped_column(String(40), unique=True)
-    status: Mapped[str] = mapped_column(String(20))  # running, completed, error
+    status: Mapped[str] = mapped_column(String(20))  # running, completed, cancelled
     # SpiffWorkflow state without its spec (the spec comes from the diagram version).
     state: Mapped[str] = mapped_column(Text)
     lock_version: Mapped[int] = mapped_column(default=1)
@@ -114,6 +115,14 @@ class Instance(Base):
     closed_at: Mapped[datetime | None]
     purged_at: Mapped[datetime | None]  # personal data removed under the retention period
     last_error: Mapped[str | None] = mapped_column(Text)
+    # An incident: a step of this complaint failed and was rolled back (see runtime.incidents).
+    # kind: intake (the procedure never started), timer, task or message; the message is last_error.
+    incident_kind: Mapped[str | None] = mapped_column(String(20))
+    incident_element: Mapped[str | None] = mapped_column(String(200))
+    incident_since: Mapped[datetime | None]
+    incident_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The submitted data of a complaint whose procedure failed at intake, kept to start it on retry.
+    start_data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     __mapper_args__ = {"version_id_col": lock_version}
 

@@ -4,14 +4,16 @@ outgoing messages in one transaction, or changes nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -26,7 +28,7 @@ from webapp.db.models import (
 )
 from webapp.db.session import writer_engine
 
-from . import audit, clock, notifications
+from . import audit, clock, incidents, notifications
 from .diagrams import ParsedDiagram, SpecCache, diagram_sha256, parse_diagram
 from .errors import ConflictError, FormValidationError, InvalidWorkflowState, NotFound, PermissionDenied
 from .forms import FormCatalog
@@ -34,7 +36,29 @@ from .organisations import OrganisationConfig
 from .serialization import dump_state, load_state
 from .steps import SYSTEM, LoadedWorkflow, ReadyTask, StepRecorder
 
-RETRY_AFTER_ERROR = timedelta(minutes=5)
+# Errors a caller acts on (the task was taken, the complaint is closed, the form is wrong):
+# they are answers, not failures of the diagram, and open no incident.
+_ANSWERS = (ConflictError, NotFound, PermissionDenied, FormValidationError)
+
+# What rolls back one complaint's step: the diagram failed, or what it produced does not fit
+# the tables (a name too long for its column). A lost connection is not among them.
+STEP_FAILURES = (InvalidWorkflowState, DataError, IntegrityError)
+
+
+@contextmanager
+def contained() -> Iterator[None]:
+    """Run diagram-driven work: whatever it raises, whatever the class (`SystemExit`,
+    `KeyboardInterrupt`, `MemoryError`, `RecursionError`, a bare `Exception`), the caller
+    gets an `InvalidWorkflowState` naming the element, and can roll back just that step."""
+    try:
+        yield
+    except _ANSWERS:
+        raise
+    except InvalidWorkflowState:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - diagram code must never take the process down
+        element, message = incidents.describe(exc)
+        raise InvalidWorkflowState(message, element) from exc
 
 
 @dataclass(frozen=True)
@@ -58,6 +82,7 @@ class Actor:
 class Started:
     instance_id: int
     reference: str
+    incident: bool = False  # the procedure failed at intake: stored, and open for staff as an incident
 
 
 @dataclass(frozen=True)
@@ -171,7 +196,10 @@ class Runtime:
 
     def start(self, slug: str, data: dict[str, Any], actor: Actor | None = None,
               complaint_type: str | None = None, location: str | None = None) -> Started:
-        """Register a complaint and run its procedure up to the first waiting point."""
+        """Register a complaint and run its procedure up to the first waiting point.
+
+        No intake is ever lost: when the procedure fails, the complaint is still stored with
+        its reference and data, and opens as an incident that the worker and staff retry."""
         actor = actor or Actor.system()
         config = self.organisation(slug)
         org_id = self.organisation_id(slug)
@@ -182,19 +210,35 @@ class Runtime:
             reference = self._next_reference(session, config, org_id, now)
             data = {**data, "referentie": reference, "ontvangen_op": now.isoformat(),
                     "ontvangen_op_datum": long_date(now)}
-            loaded = LoadedWorkflow.new(diagram, config, data)
-            recorder = StepRecorder(config, reference, actor.identity)
-            recorder.record("complaint_received", {"type": complaint_type, "location": location,
-                                                   "diagram_version_id": version_id})
-            loaded.run(recorder)
             instance = Instance(
                 organisation_id=org_id, diagram_version_id=version_id, reference=reference,
                 status="running", state="", next_wakeup_at=None, complaint_type=complaint_type,
                 location=location, created_at=now)
             session.add(instance)
             session.flush()
-            self._persist(session, instance, loaded, recorder)
-            return Started(instance.id, reference)
+            received = StepRecorder(config, reference, actor.identity)
+            received.record("complaint_received", {"type": complaint_type, "location": location,
+                                                   "diagram_version_id": version_id})
+            self._write_records(session, [(instance, received)], now)
+            failure = self._run_start(session, instance, diagram, config, data, actor.identity)
+            if failure is not None:
+                instance.start_data = data
+                incidents.open_or_repeat(session, instance, "intake", failure, now, actor.identity)
+            return Started(instance.id, reference, incident=failure is not None)
+
+    def _run_start(self, session: Session, instance: Instance, diagram: ParsedDiagram,
+                   config: OrganisationConfig, data: dict[str, Any], actor: str) -> InvalidWorkflowState | None:
+        """Start the workflow of a stored complaint in a savepoint; the failure, if any."""
+        try:
+            with session.begin_nested():
+                recorder = StepRecorder(config, instance.reference, actor)
+                with contained():
+                    loaded = LoadedWorkflow.new(diagram, config, data)
+                    loaded.run(recorder)
+                    self._persist(session, instance, loaded, recorder)
+        except STEP_FAILURES as exc:
+            return exc
+        return None
 
     def _next_reference(self, session: Session, config: OrganisationConfig, org_id: int, now: datetime) -> str:
         year = clock.to_local(now).year
@@ -253,10 +297,14 @@ class Runtime:
                 recorder = StepRecorder(config, instance.reference, actor.identity)
                 recorder.record("task_completed", self._summary(task.form, data), bpmn_id=task.bpmn_id,
                                 bpmn_name=task.name)
-                loaded.complete(task_id, data, recorder)
-                self._persist(session, instance, loaded, recorder, completed=(task_id, actor.identity))
+                with contained():
+                    loaded.complete(task_id, data, recorder)
+                    self._persist(session, instance, loaded, recorder, completed=(task_id, actor.identity))
         except StaleDataError as exc:
             raise ConflictError("deze klacht is tegelijk door iemand anders gewijzigd; er is niets opgeslagen") from exc
+        except InvalidWorkflowState as exc:
+            self._record_failure(instance_id, "task", exc, actor.identity)
+            raise
 
     def send_message(self, instance_id: int, name: str, payload: dict[str, Any], actor: Actor) -> None:
         """Deliver a message from outside (the complainant withdraws, answers, ...)."""
@@ -269,10 +317,21 @@ class Runtime:
                     raise ConflictError(f"deze klacht is afgesloten en wacht niet op het bericht '{name}'")
                 recorder = StepRecorder(loaded.organisation, instance.reference, actor.identity)
                 recorder.record("message_received", {"message": name})
-                loaded.send_message(name, payload, recorder)
-                self._persist(session, instance, loaded, recorder)
+                with contained():
+                    loaded.send_message(name, payload, recorder)
+                    self._persist(session, instance, loaded, recorder)
         except StaleDataError as exc:
             raise ConflictError("deze klacht is tegelijk door iemand anders gewijzigd; er is niets opgeslagen") from exc
+        except InvalidWorkflowState as exc:
+            self._record_failure(instance_id, "message", exc, actor.identity)
+            raise
+
+    def _record_failure(self, instance_id: int, kind: str, exc: BaseException, actor: str) -> None:
+        """After a rolled-back step: the complaint is in incident, in a transaction of its own."""
+        with self.write_sessions.begin() as session:
+            instance = session.get(Instance, instance_id, with_for_update=self.dialect == "postgresql")
+            if instance is not None:
+                incidents.open_or_repeat(session, instance, kind, exc, clock.now(), actor)
 
     def assign_task(self, human_task_id: int, actor: Actor, assignee: tuple[int, str] | None) -> None:
         """Claim a task (assignee = the actor), release it (None), or hand it to a colleague
@@ -324,7 +383,11 @@ class Runtime:
 
     def fire_due_timers(self, limit: int = 100) -> SweepResult:
         """Fire the timers of up to `limit` instances that are due, in one transaction.
-        On PostgreSQL the rows are locked with SKIP LOCKED, so workers share the work."""
+        On PostgreSQL the rows are locked with SKIP LOCKED, so workers share the work.
+
+        Each complaint runs in a savepoint of its own: whatever one complaint's diagram
+        raises rolls back that complaint's step only, puts it in incident (retried with
+        backoff), and the others of the batch are written as usual."""
         now = clock.now()
         fired = errors = 0
         with self.write_sessions.begin() as session:
@@ -341,26 +404,83 @@ class Runtime:
             done: list[tuple[Instance, StepRecorder]] = []
             for instance in instances:
                 try:
-                    loaded = self._restore(session, instance)
-                    recorder = StepRecorder(loaded.organisation, instance.reference, SYSTEM)
-                    fired += loaded.fire_timers(recorder)
-                    self._apply(session, instance, loaded, recorder, open_rows.get(instance.id, {}))
-                except (InvalidWorkflowState, ValueError, KeyError, TypeError) as exc:
-                    # The engine works in memory: nothing of this complaint was written yet.
+                    with session.begin_nested(), contained():
+                        recorder, count = self._step_again(session, instance, SYSTEM, open_rows.get(instance.id, {}))
+                    fired += count
+                except STEP_FAILURES as exc:
                     errors += 1
-                    self._record_error(session, instance, str(exc), now)
+                    incidents.open_or_repeat(session, instance, instance.incident_kind or "timer", exc, now, SYSTEM)
                     continue
                 done.append((instance, recorder))
             self._write_records(session, done, now)
         return SweepResult(len(instances), fired, errors)
 
-    def _record_error(self, session: Session, instance: Instance, message: str, now: datetime) -> None:
-        # The step rolled back; keep the complaint visible and retry later instead of spinning.
-        instance.last_error = message
-        instance.next_wakeup_at = now + RETRY_AFTER_ERROR
-        audit.append(session, [{"organisation_id": instance.organisation_id, "instance_id": instance.id,
-                                "occurred_at": now, "actor": SYSTEM, "event_type": "error",
-                                "data": {"message": message}}])
+    def _step_again(self, session: Session, instance: Instance, actor: str,
+                    open_rows: dict[str, HumanTask]) -> tuple[StepRecorder, int]:
+        """Fire a complaint's due timers and run its engine on; for a complaint stored at a
+        failed intake, start its procedure from the stored data. (recorder, timers fired)"""
+        if instance.state:
+            loaded = self._restore(session, instance)
+            recorder = StepRecorder(loaded.organisation, instance.reference, actor)
+            fired = loaded.fire_timers(recorder)
+        else:
+            config = self.organisation(self._slug_for(session, instance.organisation_id))
+            diagram = self.diagram(instance.diagram_version_id, session)
+            recorder = StepRecorder(config, instance.reference, actor)
+            loaded = LoadedWorkflow.new(diagram, config, dict(instance.start_data or {}))
+            loaded.run(recorder)
+            fired = 0
+        self._apply(session, instance, loaded, recorder, open_rows)
+        return recorder, fired
+
+    def retry_incident(self, instance_id: int, actor: Actor) -> bool:
+        """Staff's "retry now": run the complaint's failed step again (its intake, or its due
+        timers and waiting engine steps). True when it went through; otherwise the incident
+        stays, with one more attempt counted."""
+        now = clock.now()
+        with self.write_sessions.begin() as session:
+            instance = session.get(Instance, instance_id, with_for_update=self.dialect == "postgresql")
+            if instance is None or (not actor.is_system
+                                    and self._slug_for(session, instance.organisation_id) != actor.organisation):
+                raise NotFound("deze klacht bestaat niet")
+            if instance.incident_since is None:
+                raise ConflictError("deze klacht heeft geen storing (meer)")
+            try:
+                with session.begin_nested(), contained():
+                    recorder, _ = self._step_again(session, instance, actor.identity,
+                                                   self._open_tasks(session, [instance.id])[instance.id])
+            except STEP_FAILURES as exc:
+                incidents.open_or_repeat(session, instance, instance.incident_kind or "timer", exc, now,
+                                         actor.identity)
+                return False
+            self._write_records(session, [(instance, recorder)], now)
+            return True
+
+    def cancel_complaint(self, instance_id: int, actor: Actor, reason: str) -> None:
+        """Close a complaint that cannot go on (staff, with a reason; audited). Its open tasks
+        are cancelled and its timers stop."""
+        reason = (reason or "").strip()
+        if not reason:
+            raise ConflictError("geef een reden op voor het afbreken van deze klacht")
+        now = clock.now()
+        with self.write_sessions.begin() as session:
+            instance = session.get(Instance, instance_id, with_for_update=self.dialect == "postgresql")
+            if instance is None or (not actor.is_system
+                                    and self._slug_for(session, instance.organisation_id) != actor.organisation):
+                raise NotFound("deze klacht bestaat niet")
+            if instance.status != "running":
+                raise ConflictError("deze klacht is al afgesloten")
+            for row in self._open_tasks(session, [instance.id])[instance.id].values():
+                row.state = "cancelled"
+            events = []
+            if instance.incident_since is not None:
+                events.append(incidents.resolved_event(instance, now, actor.identity))
+            events.append({"organisation_id": instance.organisation_id, "instance_id": instance.id,
+                           "occurred_at": now, "actor": actor.identity, "event_type": "complaint_cancelled",
+                           "data": {"reason": reason[:500]}})
+            audit.append(session, events)
+            incidents.clear(instance)
+            instance.status, instance.closed_at, instance.next_wakeup_at = "cancelled", now, None
 
     def next_wakeup_at(self) -> datetime | None:
         """The earliest moment any timer is due (an index-only look-up)."""
@@ -393,7 +513,11 @@ class Runtime:
         ready = loaded.ready_tasks()
         instance.state = state
         instance.next_wakeup_at = wakeup
-        instance.last_error = None
+        if instance.incident_since is not None:
+            recorder.record("incident_resolved", {"kind": instance.incident_kind,
+                                                  "attempts": instance.incident_attempts},
+                            bpmn_id=instance.incident_element)
+        incidents.clear(instance)
         self._sync_human_tasks(session, instance, ready, open_rows, recorder, completed, now)
         if loaded.completed and instance.status == "running":
             # After the task sync, so a trace ends with its closing, not with a cancelled task.
@@ -420,9 +544,10 @@ class Runtime:
                     open_rows[task_id].due_at = task.due_at
                 continue
             role = config.role_for_lane(task.lane)
-            session.add(HumanTask(
+            session.add(HumanTask(  # names cut to their columns: a diagram may hold longer ones
                 instance_id=instance.id, organisation_id=instance.organisation_id, task_id=task_id,
-                bpmn_id=task.bpmn_id, name=task.name, lane=task.lane, role=role, form=task.form,
+                bpmn_id=task.bpmn_id[:200], name=task.name[:300], lane=task.lane and task.lane[:200],
+                role=role and role[:64], form=task.form and task.form[:200],
                 due_at=task.due_at, state="ready", created_at=now))
             if role:
                 recorder.staff_notices.append(notifications.task_arrived(
