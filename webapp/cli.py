@@ -281,7 +281,7 @@ def worker(once: bool, poll_interval: float) -> None:
                    f"handled {stats.messages} message(s)")
         return
     the_worker.install_signal_handlers()
-    the_worker.run_forever()
+    sys.exit(the_worker.run_forever())
 
 
 @main.command()
@@ -345,3 +345,73 @@ def check(folders: tuple[Path, ...], no_lint: bool) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+@main.group(invoke_without_command=True)
+@click.option("--organisation", default=None, help="Organisation slug (default: all).")
+@click.pass_context
+def incidents(ctx: click.Context, organisation: str | None) -> None:
+    """Complaints in incident: a step failed and was rolled back (list, retry, cancel)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from webapp.bootstrap import build_runtime
+    from webapp.runtime import clock
+    from webapp.runtime.incidents import list_incidents
+
+    runtime = build_runtime()
+    with runtime.sessions() as session:
+        views = list_incidents(session, organisation)
+    if not views:
+        click.echo("Geen klachten in storing.")
+        return
+    for v in views:
+        since = clock.to_local(v.since).strftime("%d-%m-%Y %H:%M")
+        click.echo(f"{v.reference}\t{v.organisation}\t{v.element_id or '-'}\tsinds {since}\t"
+                   f"{v.attempts} poging(en)\t{v.message}")
+    click.echo(f"{len(views)} klacht(en) in storing.")
+
+
+def _incident_target(reference: str) -> tuple[object, int, str]:
+    from sqlalchemy import select
+
+    from webapp.bootstrap import build_runtime
+    from webapp.db.models import Instance, Organisation
+
+    runtime = build_runtime()
+    with runtime.sessions() as session:
+        row = session.execute(select(Instance.id, Organisation.slug).join(
+            Organisation, Organisation.id == Instance.organisation_id).where(Instance.reference == reference)).first()
+    if row is None:
+        raise click.ClickException(f"Klacht {reference} bestaat niet.")
+    return runtime, row[0], row[1]
+
+
+@incidents.command("retry")
+@click.argument("reference")
+def incidents_retry(reference: str) -> None:
+    """Run the failed step of complaint REFERENCE again now."""
+    from webapp.runtime.service import Actor
+
+    runtime, instance_id, _ = _incident_target(reference)
+    try:
+        ok = runtime.retry_incident(instance_id, Actor.system())  # type: ignore[attr-defined]
+    except KlachtrouteError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not ok:
+        raise click.ClickException(f"Klacht {reference} staat nog in storing (de stap faalde opnieuw).")
+    click.echo(f"Klacht {reference} loopt weer.")
+
+
+@incidents.command("cancel")
+@click.argument("reference")
+@click.option("--reason", required=True, help="Why the complaint is closed (kept in the audit trail).")
+def incidents_cancel(reference: str, reason: str) -> None:
+    """Close complaint REFERENCE with a reason (its open tasks are cancelled)."""
+    from webapp.runtime.service import Actor
+
+    runtime, instance_id, _ = _incident_target(reference)
+    try:
+        runtime.cancel_complaint(instance_id, Actor.system(), reason)  # type: ignore[attr-defined]
+    except KlachtrouteError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Klacht {reference} is afgebroken.")

@@ -306,9 +306,13 @@ def build_trace(runtime, instance_id: int) -> Trace:
         events = list(session.scalars(select(AuditEvent).where(AuditEvent.instance_id == instance_id)
                                       .order_by(AuditEvent.occurred_at, AuditEvent.id)))
         session.expunge_all()
-    loaded = runtime.load(instance_id)
-    states = element_states(loaded.workflow)
-    flows = sequence_flows(loaded.diagram.documents.values())  # the diagram and the processes it calls
+    if instance.state:
+        loaded = runtime.load(instance_id)
+        states, diagram = element_states(loaded.workflow), loaded.diagram
+    else:  # stored at a failed intake: nothing of its procedure ran yet
+        states = ElementStates(set(), set(), set(), set(), set(), {})
+        diagram = runtime.diagram(version.id)
+    flows = sequence_flows(diagram.documents.values())  # the diagram and the processes it calls
     taken = {flow_id for pair in states.transitions for flow_id in flows.get(pair, ())}
     return Trace(
         instance_id=instance.id, reference=instance.reference, status=instance.status,

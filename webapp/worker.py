@@ -71,7 +71,10 @@ class Worker:
             return self.poll_interval
         return max(0.0, min(self.poll_interval, (min(moments) - clock.now()).total_seconds()))
 
-    def run_forever(self) -> None:
+    def run_forever(self) -> int:
+        """Sweep until stopped. Returns the exit status: 0 when stopped on request, 1 when
+        something outside any complaint's step forced the worker to stop (logged first).
+        Diagram code never gets here: the runtime contains it per complaint."""
         log.info("worker started; polling every %.1fs", self.poll_interval)
         while not self.stop_event.is_set():
             try:
@@ -80,12 +83,16 @@ class Worker:
                 log.exception("sweep failed; retrying after the poll interval")
                 self.stop_event.wait(self.poll_interval)
                 continue
+            except BaseException as exc:  # noqa: BLE001 - log why before the process goes
+                log.critical("worker stopping after %s: %s", type(exc).__name__, exc, exc_info=True)
+                return 1
             if stats:
-                log.info("fired %d timer(s) on %d complaint(s), %d error(s); %d message(s)",
+                log.info("fired %d timer(s) on %d complaint(s), %d incident(s); %d message(s)",
                          stats.timers, stats.instances, stats.errors, stats.messages)
             self._maybe_run_retention()
             self.stop_event.wait(self.seconds_until_next())
         log.info("worker stopped")
+        return 0
 
     def _maybe_run_retention(self) -> None:
         if time.monotonic() < self._next_retention:

@@ -55,12 +55,15 @@ def scrub(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def purge_instance(runtime, session, instance: Instance, now: datetime) -> None:
-    diagram = runtime.diagram(instance.diagram_version_id, session)
-    workflow = load_state(instance.state, diagram)
-    for task in workflow.get_tasks():
-        task.data = scrub(task.data)
-    workflow.data = scrub(workflow.data)
-    instance.state = dump_state(workflow)
+    if instance.state:
+        diagram = runtime.diagram(instance.diagram_version_id, session)
+        workflow = load_state(instance.state, diagram)
+        for task in workflow.get_tasks():
+            task.data = scrub(task.data)
+        workflow.data = scrub(workflow.data)
+        instance.state = dump_state(workflow)
+    if instance.start_data is not None:  # kept from an intake whose procedure never started
+        instance.start_data = scrub(instance.start_data)
     instance.purged_at = now
     session.execute(update(HumanTask).where(HumanTask.instance_id == instance.id).values(draft=None))
     session.execute(update(OutboxMessage).where(OutboxMessage.instance_id == instance.id).values(

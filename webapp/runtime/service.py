@@ -456,6 +456,28 @@ class Runtime:
             self._write_records(session, [(instance, recorder)], now)
             return True
 
+    def move_intake_incident(self, instance_id: int, version_id: int, actor: Actor) -> bool:
+        """A complaint stored at a failed intake starts afresh on another diagram version of
+        its organisation (a fixed one). True when its procedure now runs."""
+        with self.write_sessions.begin() as session:
+            instance = session.get(Instance, instance_id, with_for_update=self.dialect == "postgresql")
+            version = session.get(DiagramVersion, version_id)
+            if instance is None or (not actor.is_system
+                                    and self._slug_for(session, instance.organisation_id) != actor.organisation):
+                raise NotFound("deze klacht bestaat niet")
+            if version is None or version.organisation_id != instance.organisation_id:
+                raise NotFound("deze versie van het procesontwerp bestaat niet")
+            if instance.state or instance.incident_since is None:
+                raise ConflictError("alleen een klacht waarvan de registratie mislukte kan zo opnieuw beginnen")
+            audit.append(session, [{"organisation_id": instance.organisation_id, "instance_id": instance.id,
+                                    "occurred_at": clock.now(), "actor": actor.identity,
+                                    "event_type": "migrated",
+                                    "data": {"from_version": session.get(DiagramVersion,
+                                                                         instance.diagram_version_id).version,
+                                             "to_version": version.version}}])
+            instance.diagram_version_id = version_id
+        return self.retry_incident(instance_id, actor)
+
     def cancel_complaint(self, instance_id: int, actor: Actor, reason: str) -> None:
         """Close a complaint that cannot go on (staff, with a reason; audited). Its open tasks
         are cancelled and its timers stop."""

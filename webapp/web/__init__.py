@@ -53,10 +53,21 @@ def create_app(runtime: Runtime | None = None, **config: Any) -> Flask:
     app.extensions["klachtroute"] = runtime
 
     csrf.init_app(app)
-    from . import api, auth, complaints, intake, modeller_views, reports_views, staff, trace_views
+    from . import (
+        api,
+        auth,
+        complaints,
+        incidents_views,
+        intake,
+        modeller_views,
+        reports_views,
+        staff,
+        trace_views,
+    )
 
     auth.init_app(app)
-    for module in (auth, staff, complaints, intake, api, trace_views, modeller_views, reports_views):
+    for module in (auth, staff, complaints, incidents_views, intake, api, trace_views, modeller_views,
+                   reports_views):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)  # the API authenticates by token or checks the session's own header
 

@@ -98,10 +98,13 @@ def index(org: str):
 @organisation_page
 def show(org: str, reference: str):
     instance = _instance(org, reference)
-    loaded = runtime().load(instance.id)
-    data = dict(loaded.workflow.last_task.data) if loaded.workflow.last_task else {}
-    waiting = sorted({e.name for e in loaded.workflow.waiting_events()
-                      if e.event_type.endswith("MessageEventDefinition") and e.name})
+    if instance.state:
+        loaded = runtime().load(instance.id)
+        data = dict(loaded.workflow.last_task.data) if loaded.workflow.last_task else {}
+        waiting = sorted({e.name for e in loaded.workflow.waiting_events()
+                          if e.event_type.endswith("MessageEventDefinition") and e.name})
+    else:  # stored at a failed intake: the procedure has not started yet
+        data, waiting = dict(instance.start_data or {}), []
     with runtime().sessions() as session:
         tasks = list(session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id)
                                      .order_by(HumanTask.id)))

@@ -32,6 +32,7 @@ class InboxRow:
     location: str | None
     created_at: datetime
     claimed_by_name: str | None
+    incident: bool = False  # the complaint is in incident (a step failed; see Storingen)
 
     @property
     def overdue(self) -> bool:
@@ -70,7 +71,7 @@ def inbox(session: Session, slug: str, user_id: int, roles: frozenset[str], flt:
           page_size: int = 25) -> InboxPage:
     oid = org_id(session, slug)
     base: Select = (select(HumanTask, Instance.reference, Instance.complaint_type, Instance.location,
-                           Instance.created_at, User.name)
+                           Instance.created_at, User.name, Instance.incident_since)
                     .join(Instance, Instance.id == HumanTask.instance_id)
                     .outerjoin(User, User.id == HumanTask.claimed_by)
                     .where(HumanTask.state == "ready", visible_tasks(oid, roles, user_id)))
@@ -91,7 +92,8 @@ def inbox(session: Session, slug: str, user_id: int, roles: frozenset[str], flt:
     page = min(max(1, flt.page), pages)
     result = session.execute(base.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id)
                              .limit(page_size).offset((page - 1) * page_size)).all()
-    rows = [InboxRow(t, ref, kind, loc, created, claimed) for t, ref, kind, loc, created, claimed in result]
+    rows = [InboxRow(t, ref, kind, loc, created, claimed, incident is not None)
+            for t, ref, kind, loc, created, claimed, incident in result]
     counts = dict(session.execute(select(HumanTask.role, func.count()).where(
         HumanTask.organisation_id == oid, HumanTask.state == "ready", HumanTask.role.in_(sorted(roles)))
         .group_by(HumanTask.role)).all())
