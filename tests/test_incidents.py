@@ -258,3 +258,28 @@ def test_incidents_are_listed_per_organisation(poison: Runtime, vclock, monkeypa
 def test_backoff_grows_and_is_capped():
     waits = [incidents.backoff(n) for n in range(1, 9)]
     assert waits == sorted(waits) and waits[0] == timedelta(minutes=1) and waits[-1] == incidents.MAX_BACKOFF
+
+
+def test_the_cli_lists_and_cancels_incidents(poison: Runtime, vclock, monkeypatch, database_url):
+    from click.testing import CliRunner
+
+    from webapp.cli import main
+
+    monkeypatch.setitem(operators.OPERATORS, "send_letter", _fault(ValueError("sjabloon kapot")))
+    bad = poison.start(ORG, {**HEALTHY, "gif": True})
+    vclock.advance(timedelta(hours=2))
+    poison.fire_due_timers()
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    runner = CliRunner()
+
+    listed = runner.invoke(main, ["incidents", "--organisation", ORG])
+    assert listed.exit_code == 0, listed.output
+    assert bad.reference in listed.output and "Service_brief" in listed.output and "sjabloon kapot" in listed.output
+    assert "1 klacht(en) in storing." in listed.output
+
+    refused = runner.invoke(main, ["incidents", "cancel", "BESTAAT-NIET"])
+    assert refused.exit_code != 0
+    cancelled = runner.invoke(main, ["incidents", "cancel", bad.reference, "--reason", "Dubbel ingediend"])
+    assert cancelled.exit_code == 0, cancelled.output
+    assert _instance(poison, bad.instance_id).status == "cancelled"
+    assert "Geen klachten in storing." in runner.invoke(main, ["incidents"]).output
