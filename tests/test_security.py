@@ -9,11 +9,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from flask import abort
 from sqlalchemy import func, select
 from werkzeug.exceptions import default_exceptions
 
 from webapp import accounts, throttle
+from webapp.cli import main
 from webapp.db.models import Instance, ThrottleCounter, User
 from webapp.db.session import make_engine, make_session_factory
 from webapp.runtime.service import Runtime
@@ -180,13 +182,14 @@ def test_a_session_copied_before_logout_no_longer_works_after_it(strict_app, mak
     assert thief.get("/api/v1/tasks").status_code == 401
 
 
-def test_a_new_password_ends_every_session(strict_app, make_user, runtime):
+def test_a_new_password_ends_every_session(strict_app, make_user, database_url, monkeypatch):
     make_user(EMAIL, "testorg:behandelaar")
     client = strict_app.test_client()
     login(client, EMAIL, PASSWORD)
     assert logged_in(client)
-    with runtime.write_sessions.begin() as db:
-        accounts.set_password(db, EMAIL, "nieuw-wachtwoord-456")
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    result = CliRunner().invoke(main, ["users", "set-password", EMAIL, "--password", "nieuw-wachtwoord-456"])
+    assert result.exit_code == 0, result.output
     assert client.get("/testorg/inbox").headers["Location"].startswith("/login")
     assert login(client, EMAIL, PASSWORD).status_code == 401
     assert login(client, EMAIL, "nieuw-wachtwoord-456").status_code == 302 and logged_in(client)
@@ -338,3 +341,13 @@ def test_api_errors_stay_json(failing_app):
         assert response.status_code == status and response.mimetype == "application/json", url
         assert response.get_json()["error"]
     assert client.delete("/api/v1/openapi.json").get_json()["error"] == "Deze methode is hier niet toegestaan."
+
+
+def test_a_number_in_the_address_too_large_for_the_database_is_not_found(strict_app, make_user):
+    make_user(EMAIL, "testorg:behandelaar")
+    client = strict_app.test_client()
+    login(client, EMAIL, PASSWORD)
+    huge = "99999999999999999999"
+    assert client.get(f"/api/v1/tasks/{huge}").status_code == 404
+    assert client.get(f"/api/v1/tasks/{2**31}").status_code == 404
+    is_dutch_error_page(client.get(f"/testorg/taken/{huge}"), 404)

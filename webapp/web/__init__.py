@@ -12,6 +12,7 @@ from typing import Any
 from flask import Flask
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.routing import IntegerConverter
 
 from webapp.runtime import clock
 from webapp.runtime.service import Runtime
@@ -34,8 +35,18 @@ def _secret_key() -> str:
     return path.read_text().strip()
 
 
+class DatabaseInt(IntegerConverter):
+    """<int:...> in a URL: a number the database's integer columns hold, else the route does
+    not match (a 404), rather than an overflow in the query (a 500)."""
+
+    def __init__(self, url_map, fixed_digits: int = 0, min: int | None = None, max: int | None = None,
+                 signed: bool = False) -> None:
+        super().__init__(url_map, fixed_digits, min, 2**31 - 1 if max is None else max, signed)
+
+
 def create_app(runtime: Runtime | None = None, **config: Any) -> Flask:
     app = Flask(__name__)
+    app.url_map.converters["int"] = DatabaseInt
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
