@@ -4,18 +4,23 @@ database; the throttling state is in it, so two app instances share it."""
 
 from __future__ import annotations
 
+import os
 import re
-from datetime import timedelta
+import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from flask import abort
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import default_exceptions
+from werkzeug.security import generate_password_hash
 
 from webapp import accounts, throttle
 from webapp.cli import main
+from webapp.db import migrate
 from webapp.db.models import Instance, ThrottleCounter, User
 from webapp.db.session import make_engine, make_session_factory
 from webapp.runtime.service import Runtime
@@ -351,3 +356,40 @@ def test_a_number_in_the_address_too_large_for_the_database_is_not_found(strict_
     assert client.get(f"/api/v1/tasks/{huge}").status_code == 404
     assert client.get(f"/api/v1/tasks/{2**31}").status_code == 404
     is_dutch_error_page(client.get(f"/testorg/taken/{huge}"), 404)
+
+
+@pytest.fixture
+def empty_database(tmp_path):
+    """A database of its own (a fresh PostgreSQL schema, or a SQLite file) to migrate step by step."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url or not url.startswith("postgres"):
+        engine = make_engine(f"sqlite:///{tmp_path / 'upgrade.db'}")
+        yield engine
+        engine.dispose()
+        return
+    schema = f"klachtroute_upgrade_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine = make_engine(f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}")
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def test_existing_users_keep_their_password_across_the_upgrade(empty_database):
+    migrate.upgrade(empty_database, "0006")
+    with empty_database.begin() as conn:
+        conn.execute(text("INSERT INTO users (email, name, password_hash, active, created_at) "
+                          "VALUES (:email, 'Els', :hash, :active, :now)"),
+                     {"email": EMAIL, "hash": generate_password_hash(PASSWORD), "active": True,
+                      "now": datetime(2026, 1, 5, tzinfo=UTC)})
+    migrate.upgrade(empty_database)
+    with Session(empty_database) as db:
+        user = accounts.authenticate(db, EMAIL, PASSWORD)
+        assert user is not None and user.session_version == 1
+        assert db.scalar(select(func.count()).select_from(ThrottleCounter)) == 0
