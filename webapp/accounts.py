@@ -6,8 +6,9 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -31,6 +32,8 @@ class Membership:
     email: str
     name: str
     roles: dict[str, frozenset[str]]
+    # Sessions carry it; a session with an older version has ended (logout, new password).
+    session_version: int = 1
 
     def roles_in(self, slug: str) -> frozenset[str]:
         return self.roles.get(slug, frozenset())
@@ -96,14 +99,40 @@ def membership(session: Session, user_id: int) -> Membership | None:
     roles: dict[str, set[str]] = {}
     for slug, role in rows:
         roles.setdefault(slug, set()).add(role)
-    return Membership(user.id, user.email, user.name, {k: frozenset(v) for k, v in roles.items()})
+    return Membership(user.id, user.email, user.name, {k: frozenset(v) for k, v in roles.items()},
+                      user.session_version)
+
+
+@cache
+def _dummy_hash() -> str:
+    return generate_password_hash(secrets.token_hex(16))
 
 
 def authenticate(session: Session, email: str, password: str) -> User | None:
+    """The active user with this email and password, else None. An unknown or inactive
+    account costs one password hash verification as a known one does (against a dummy
+    hash), so the response time does not tell which accounts exist."""
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
-    if user is None or not user.active or not check_password_hash(user.password_hash, password):
+    stored = user.password_hash if user is not None else _dummy_hash()
+    matches = check_password_hash(stored, password)
+    if user is None or not user.active or not matches:
         return None
     return user
+
+
+def end_sessions(session: Session, user_id: int) -> None:
+    """End every session of the user (logout, a new password): their version no longer matches."""
+    session.execute(update(User).where(User.id == user_id).values(session_version=User.session_version + 1))
+
+
+def set_password(session: Session, email: str, password: str) -> None:
+    """A new password; every session of the user ends."""
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise AccountError(f"no user with email {email}")
+    user.password_hash = hash_password(password)
+    session.flush()
+    end_sessions(session, user.id)
 
 
 def create_token(session: Session, email: str, name: str) -> str:

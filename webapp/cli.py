@@ -171,6 +171,23 @@ def users_set_roles(email: str, roles: tuple[str, ...]) -> None:
     click.echo(f"roles of {email}: {', '.join(roles) or 'none'}")
 
 
+@users.command("set-password")
+@click.argument("email")
+@click.password_option(help="The new password (asked when not given).")
+def users_set_password(email: str, password: str) -> None:
+    """Set a user's password; every session of the user ends."""
+    from webapp.accounts import set_password
+    from webapp.bootstrap import build_runtime
+
+    runtime = build_runtime()
+    try:
+        with runtime.write_sessions.begin() as session:
+            set_password(session, email, password)
+    except KlachtrouteError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"password of {email} set; their sessions have ended")
+
+
 @main.group()
 def audit() -> None:
     """The tamper-evident audit trail."""

@@ -45,6 +45,9 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(300))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
+    # Part of every session's identity: logout and a password change raise it, which ends
+    # every session issued before (see webapp.web.auth).
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     roles: Mapped[list[UserRole]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
@@ -241,3 +244,17 @@ class DiagramDraft(Base):
     saved_by: Mapped[str] = mapped_column(String(254))
     saved_at: Mapped[datetime]
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+class ThrottleCounter(Base):
+    """Attempts of one kind from one source in a fixed window (failed logins per account or
+    address, submitted complaints per address or organisation); shared by every web process.
+    The key is a hash, so no address or email is stored."""
+
+    __tablename__ = "throttle_counters"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(40))
+    count: Mapped[int] = mapped_column(default=0)
+    window_started_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -9,11 +9,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, render_template
+from flask import Flask
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.routing import IntegerConverter
 
 from webapp.runtime import clock
 from webapp.runtime.service import Runtime
+
+from . import security
 
 csrf = CSRFProtect()
 INSTANCE = Path(__file__).resolve().parents[2] / "instance"
@@ -31,8 +35,18 @@ def _secret_key() -> str:
     return path.read_text().strip()
 
 
+class DatabaseInt(IntegerConverter):
+    """<int:...> in a URL: a number the database's integer columns hold, else the route does
+    not match (a 404), rather than an overflow in the query (a 500)."""
+
+    def __init__(self, url_map, fixed_digits: int = 0, min: int | None = None, max: int | None = None,
+                 signed: bool = False) -> None:
+        super().__init__(url_map, fixed_digits, min, 2**31 - 1 if max is None else max, signed)
+
+
 def create_app(runtime: Runtime | None = None, **config: Any) -> Flask:
     app = Flask(__name__)
+    app.url_map.converters["int"] = DatabaseInt
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -42,8 +56,22 @@ def create_app(runtime: Runtime | None = None, **config: Any) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,
         MAX_CONTENT_LENGTH=1024 * 1024,  # forms are text: 1 MB is generous
         PAGE_SIZE=25,
+        # Throttling and rate limits (webapp.throttle): "count/window", e.g. "10/hour", "5/15minutes".
+        LOGIN_LIMIT_PER_ACCOUNT=os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5/15minutes"),
+        LOGIN_LIMIT_PER_ADDRESS=os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "30/15minutes"),
+        INTAKE_LIMIT_PER_ADDRESS=os.environ.get("INTAKE_LIMIT_PER_ADDRESS", "20/hour"),
+        INTAKE_LIMIT_PER_ORGANISATION=os.environ.get("INTAKE_LIMIT_PER_ORGANISATION", "200/hour"),
+        # Reverse proxies in front of the app whose X-Forwarded-For is trusted (the client address
+        # the limits count); 0 when clients connect directly.
+        TRUSTED_PROXIES=int(os.environ.get("TRUSTED_PROXIES", "0")),
     )
     app.config.update(config)
+    _check_limits(app)
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"],
+                                x_proto=app.config["TRUSTED_PROXIES"])
     if "SECRET_KEY" not in app.config or not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _secret_key()
     if runtime is None:
@@ -74,7 +102,17 @@ def create_app(runtime: Runtime | None = None, **config: Any) -> Flask:
     _register_vendor(app)
     _register_filters(app)
     _register_errors(app)
+    security.register_headers(app)
     return app
+
+
+def _check_limits(app: Flask) -> None:
+    """A mistyped limit stops the start, not the first login."""
+    from webapp.throttle import Limit
+
+    for name in ("LOGIN_LIMIT_PER_ACCOUNT", "LOGIN_LIMIT_PER_ADDRESS", "INTAKE_LIMIT_PER_ADDRESS",
+                 "INTAKE_LIMIT_PER_ORGANISATION"):
+        Limit.parse(app.config[name])
 
 
 NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
@@ -121,22 +159,14 @@ def _register_filters(app: Flask) -> None:
 
 
 def _register_errors(app: Flask) -> None:
-    @app.errorhandler(404)
-    def not_found(_e):
-        return render_template("error.html", title="Niet gevonden",
-                               message="Deze pagina bestaat niet, of u heeft er geen toegang toe."), 404
-
-    @app.errorhandler(403)
-    def forbidden(e):
-        return render_template("error.html", title="Geen toegang",
-                               message=getattr(e, "description", None) or "U mag dit niet doen."), 403
+    """Every error is the Dutch error page (under /api/v1: the API's JSON error), for every
+    status code, and for an unhandled exception too: never Werkzeug's English page."""
 
     @app.errorhandler(CSRFError)
     def csrf_error(_e):
-        return render_template("error.html", title="Formulier verlopen",
-                               message="Het formulier is verlopen of ongeldig. Laad de pagina opnieuw en probeer het nog eens."), 400
+        return security.error_page(400, "Formulier verlopen",
+                                   "Het formulier is verlopen of ongeldig. Laad de pagina opnieuw en probeer het "
+                                   "nog eens.")
 
-    @app.errorhandler(413)
-    def too_large(_e):
-        return render_template("error.html", title="Te groot",
-                               message="Wat u verstuurde is te groot. Maak de tekst korter."), 413
+    app.register_error_handler(HTTPException, security.http_error)
+    app.register_error_handler(InternalServerError, security.http_error)

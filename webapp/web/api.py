@@ -39,7 +39,7 @@ from webapp.runtime.errors import (
 )
 from webapp.runtime.service import Actor
 
-from . import csrf, queries, staff
+from . import csrf, queries, ratelimit, staff
 from .auth import runtime
 from .openapi import openapi_document
 
@@ -47,6 +47,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
+MAX_PAGE = 1_000_000  # beyond it an offset no longer fits the database's integers
 PUBLIC_BODY_LIMIT = 64 * 1024  # a complaint is text: 64 KB is plenty
 WRITE_BODY_LIMIT = 256 * 1024
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -65,6 +66,7 @@ MESSAGES = {
     413: "Wat u verstuurde is te groot.",
     415: "Stuur JSON, met Content-Type: application/json.",
     422: "De invoer is niet geldig.",
+    429: "Te veel verzoeken kort na elkaar. Probeer het later opnieuw.",
     500: "Er ging aan onze kant iets mis. Probeer het later opnieuw.",
 }
 BEARER_CHALLENGE = 'Bearer realm="klachtroute"'
@@ -302,6 +304,10 @@ def openapi():
 def submit_complaint(org: str):
     if org not in runtime().organisations:
         raise ApiError(404, "Deze organisatie is onbekend.")
+    refusal = ratelimit.intake_refusal(org)
+    if refusal is not None:
+        raise ApiError(429, ratelimit.message(refusal, runtime().organisations[org].name),
+                       headers={"Retry-After": str(refusal.seconds)})
     submitted = json_body(PUBLIC_BODY_LIMIT)
     if not isinstance(submitted, dict):
         raise ApiError(422, errors=[{"field": "", "message": "Stuur de klacht als JSON-object."}])
@@ -341,7 +347,7 @@ def _visible(member: Membership, org_ids: dict[str, int]):
 def tasks():
     member: Membership = g.member
     problems = []
-    page, problem = _int_arg("page", 1, 1)
+    page, problem = _int_arg("page", 1, 1, MAX_PAGE)
     problems.append(problem)
     page_size, problem = _int_arg("page_size", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
     problems.append(problem)

@@ -6,10 +6,23 @@ from __future__ import annotations
 from functools import wraps
 from urllib.parse import urlparse
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 
-from webapp.accounts import Membership, authenticate, membership
+from webapp import throttle
+from webapp.accounts import Membership, authenticate, end_sessions, membership
+from webapp.runtime import clock
 from webapp.runtime.organisations import OrganisationConfig
 from webapp.runtime.service import Actor, Runtime
 
@@ -23,6 +36,11 @@ class WebUser(UserMixin):
     def __init__(self, member: Membership) -> None:
         self.member = member
         self.id = str(member.user_id)
+
+    def get_id(self) -> str:
+        # What the session (and a remember cookie) holds: the id and the session version,
+        # so that logout and a new password end every session issued before.
+        return f"{self.member.user_id}:{self.member.session_version}"
 
     @property
     def email(self) -> str:
@@ -48,10 +66,15 @@ def init_app(app) -> None:
     login_manager.init_app(app)
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> WebUser | None:
-        with runtime().sessions() as session:
-            member = membership(session, int(user_id))
-        return WebUser(member) if member else None
+    def load_user(ident: str) -> WebUser | None:
+        user_id, _, version = ident.partition(":")
+        if not (user_id.isdecimal() and version.isdecimal()) or len(ident) > 40:
+            return None  # a session from before session versions, or not ours
+        with runtime().sessions() as db:
+            member = membership(db, int(user_id))
+        if member is None or member.session_version != int(version):
+            return None
+        return WebUser(member)
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -63,21 +86,60 @@ def _safe_next(target: str | None) -> str | None:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    error = None
+    error, status, headers = None, 200, {}
     if request.method == "POST":
-        with runtime().sessions() as session:
-            user = authenticate(session, request.form.get("email", ""), request.form.get("wachtwoord", ""))
-        if user is None:
-            error = "Dit e-mailadres en wachtwoord horen niet bij elkaar."
+        email = request.form.get("email", "").strip().lower()[:254]
+        refusal = _attempt(email)
+        if refusal is not None:
+            # Refused before the password is looked at: guessing on gains nothing.
+            error, status = too_many_attempts(refusal), 429
+            headers["Retry-After"] = str(refusal.seconds)
         else:
-            login_user(WebUser(membership_for(user.id)))
-            return redirect(_safe_next(request.args.get("next")) or url_for("staff.home"))
-    return render_template("login.html", error=error, email=request.form.get("email", "")), (401 if error else 200)
+            with runtime().sessions() as db:
+                user = authenticate(db, email, request.form.get("wachtwoord", ""))
+            _settle(email, user is not None)
+            if user is not None:
+                login_user(WebUser(membership_for(user.id)))
+                return redirect(_safe_next(request.args.get("next")) or url_for("staff.home"))
+            error, status = "Dit e-mailadres en wachtwoord horen niet bij elkaar.", 401
+    page = render_template("login.html", error=error, email=request.form.get("email", ""))
+    return page, status, headers
+
+
+def too_many_attempts(refusal: throttle.Refusal) -> str:
+    minutes = refusal.minutes
+    return (f"Te veel mislukte pogingen. Probeer het over {minutes} "
+            f"{'minuut' if minutes == 1 else 'minuten'} opnieuw.")
+
+
+def _limit(name: str) -> throttle.Limit:
+    return throttle.Limit.parse(current_app.config[name])
+
+
+def _attempt(email: str) -> throttle.Refusal | None:
+    """Count this attempt on the account (atomically: parallel guesses cannot pass the limit),
+    unless the account or the client address has failed too often in the window."""
+    now = clock.now()
+    with runtime().write_sessions.begin() as db:
+        refusal = throttle.refused(db, "login-address", request.remote_addr or "",
+                                   _limit("LOGIN_LIMIT_PER_ADDRESS"), now)
+        return refusal or throttle.consume(db, "login-account", email, _limit("LOGIN_LIMIT_PER_ACCOUNT"), now)
+
+
+def _settle(email: str, success: bool) -> None:
+    """A success clears the account's count; a failure counts against the address too
+    (successes do not: a whole office logs in from one address)."""
+    with runtime().write_sessions.begin() as db:
+        if success:
+            throttle.reset(db, "login-account", email)
+        else:
+            throttle.record(db, "login-address", request.remote_addr or "", _limit("LOGIN_LIMIT_PER_ADDRESS"),
+                            clock.now())
 
 
 def membership_for(user_id: int) -> Membership:
-    with runtime().sessions() as session:
-        member = membership(session, user_id)
+    with runtime().sessions() as db:
+        member = membership(db, user_id)
     assert member is not None
     return member
 
@@ -85,7 +147,10 @@ def membership_for(user_id: int) -> Membership:
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    with runtime().write_sessions.begin() as db:
+        end_sessions(db, current_user.member.user_id)
     logout_user()
+    session.clear()
     flash("U bent uitgelogd.")
     return redirect(url_for("auth.login"))
 

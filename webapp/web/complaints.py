@@ -87,9 +87,10 @@ def index(org: str):
         if status in ("running", "completed"):
             query = query.where(Instance.status == status)
         total = session.scalar(select(func.count()).select_from(query.subquery()))
+        pages = max(1, -(-total // size))
+        page_no = min(page_no, pages)  # a page past the end shows the last one
         rows = session.scalars(query.order_by(Instance.created_at.desc(), Instance.id.desc())
                                .limit(size).offset((page_no - 1) * size)).all()
-    pages = max(1, -(-total // size))
     return render_template("complaints.html", rows=rows, total=total, page=page_no, pages=pages,
                            search=search, status=status)
 
@@ -166,7 +167,9 @@ def outbox(org: str):
         if kind in ("letter", "notification"):
             query = query.where(OutboxMessage.kind == kind)
         total = session.scalar(select(func.count()).select_from(query.subquery()))
+        pages = max(1, -(-total // size))
+        page_no = min(page_no, pages)  # a page past the end shows the last one
         rows = session.execute(query.order_by(OutboxMessage.id.desc()).limit(size)
                                .offset((page_no - 1) * size)).all()
     return render_template("berichten.html", rows=rows, total=total, page=page_no,
-                           pages=max(1, -(-total // size)), status=status, kind=kind)
+                           pages=pages, status=status, kind=kind)

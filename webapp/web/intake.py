@@ -29,6 +29,7 @@ from webapp.runtime import clock
 from webapp.runtime.errors import NotFound
 from webapp.runtime.organisations import OrganisationConfig
 
+from . import ratelimit
 from .auth import runtime
 
 bp = Blueprint("intake", __name__)
@@ -91,9 +92,10 @@ def form(org: str):
             return render_template("intake_done.html", org=config, reference=None, confirmation=None)
         values = {k: v for k, v in request.form.items() if k not in ("csrf_token", HONEYPOT)}
         try:
+            ratelimit.check_intake_limit(org, config.name)
             result = check_intake(config, values, _today())
         except IntakeRefused as exc:
-            errors, refused_by, status = exc.errors, exc.rule, 422
+            errors, refused_by, status = exc.errors, exc.rule, getattr(exc, "http_status", 422)
         else:
             received = clock.now()
             try:

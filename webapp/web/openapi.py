@@ -250,7 +250,7 @@ PATHS: dict[str, Any] = {
             {"name": "role", "in": "query", "schema": {"type": "string"}},
             {"name": "overdue", "in": "query", "schema": {"type": "boolean"},
              "description": "true: only past their due moment; false: only not past it."},
-            {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+            {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000000, "default": 1}},
             {"name": "page_size", "in": "query",
              "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 25}},
         ],

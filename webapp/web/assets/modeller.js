@@ -48,7 +48,7 @@ function newModeler(container) {
 
 /** Import and export without touching the page's diagram (used by the round-trip test). */
 async function roundTrip(xml) {
-  const holder = h('div', { style: 'position:absolute;left:-10000px;top:0;width:800px;height:600px' });
+  const holder = h('div', { class: 'modeller-buiten-beeld' });
   document.body.append(holder);
   const modeler = newModeler(holder);
   try {
