@@ -15,12 +15,14 @@ from __future__ import annotations
 import ast
 import functools
 import io
+import operator
 import re
 import tokenize
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from types import CodeType
 from typing import Any, Literal
 
+from . import guards, sandbox_errors
 from .guards import ALL_METHODS, ALLOWED_BUILTIN_NAMES
 from .sandbox_errors import (
     FILENAME,
@@ -286,6 +288,47 @@ def _check_depth(tree: ast.AST) -> None:
         stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
 
 
+_UNARY: dict[type[ast.unaryop], Callable[[Any], Any]] = {
+    ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Invert: operator.invert,
+}
+
+
+class _ConstantFolder:
+    """Computes operators over constants with the run-time guards, so `10**10**8` or `'a' * 10**9`
+    is refused by the check before deploy, not only when the step runs."""
+
+    def __init__(self) -> None:
+        self.memo: dict[int, tuple[bool, Any]] = {}
+
+    def value(self, node: ast.AST) -> tuple[bool, Any]:
+        if id(node) not in self.memo:
+            self.memo[id(node)] = self._compute(node)
+        return self.memo[id(node)]
+
+    def _compute(self, node: ast.AST) -> tuple[bool, Any]:
+        if isinstance(node, ast.Constant):
+            return True, node.value
+        operands = ([node.operand] if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY
+                    else [node.left, node.right] if isinstance(node, ast.BinOp) else [])
+        values = [self.value(operand) for operand in operands]
+        if not values or not all(known for known, _ in values):
+            return False, None
+        try:
+            if isinstance(node, ast.UnaryOp):
+                return True, _UNARY[type(node.op)](values[0][1])
+            return True, guards.binop(_BINOPS[type(node.op)], values[0][1], values[1][1])  # type: ignore[union-attr]
+        except SandboxViolation as err:
+            raise SandboxViolation(err.code, getattr(node, "lineno", None), **err.params) from None
+        except (ArithmeticError, TypeError, ValueError):
+            return False, None  # fails when it runs, with Python's own error
+
+    def check(self, tree: ast.AST) -> None:
+        with guards.budget(sandbox_errors.DEFAULT_BUDGET_SECONDS):
+            for node in ast.walk(tree):
+                if isinstance(node, ast.BinOp):
+                    self.value(node)
+
+
 @functools.lru_cache(maxsize=4096)
 def compile_code(source: str, mode: Mode, functions: frozenset[str]) -> CodeType:
     """Check and compile once per source text: the same gateway condition runs very often.
@@ -295,6 +338,7 @@ def compile_code(source: str, mode: Mode, functions: frozenset[str]) -> CodeType
     """
     source, tree = _parse(source, mode)
     _Validator(source, functions).visit(tree)
+    _ConstantFolder().check(tree)
     tree = ast.fix_missing_locations(_Rewriter().visit(tree))
     try:
         return compile(tree, FILENAME, mode)

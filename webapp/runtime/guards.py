@@ -55,6 +55,8 @@ def check_deadline() -> None:
 
 
 def _allocate(size: int) -> None:
+    if _budget.deadline is None:
+        return  # outside an evaluation nothing is counted
     _budget.allocated += size
     if _budget.allocated > MAX_ALLOCATED:
         raise StepBudgetExceeded("memory", limit=MAX_ALLOCATED)

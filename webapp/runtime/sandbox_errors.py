@@ -23,7 +23,7 @@ DEFAULT_BUDGET_SECONDS = 0.5   # wall-clock time of one evaluation; see guards.B
 
 MESSAGES: dict[str, str] = {
     "not_a_string": "Diagramcode moet tekst zijn, geen {type}.",
-    "syntax": "Regel {line} is geen geldige Python-code ({detail}){text}.",
+    "syntax": "Regel {line} is geen geldige code ({detail}){text}.",
     "too_long": "De code is te lang: {length} tekens, ten hoogste {limit} zijn toegestaan.",
     "too_deep": "De code is te diep genest: ten hoogste {limit} niveaus zijn toegestaan.",
     "loop": "Lussen (for/while) zijn niet toegestaan in een diagram: schrijf het als één expressie.",
