@@ -72,9 +72,11 @@ class _Collector:
 
 
 def bpmn_owner(element: etree._Element | None) -> etree._Element | None:
-    """The nearest BPMN-namespace element with an id, the element itself included."""
+    """The nearest BPMN-namespace element with an id, the element itself included; an event
+    definition (a timer's id) belongs to its event, which is what the modeller shows."""
     while element is not None and not (isinstance(element.tag, str) and element.get("id")
-                                       and etree.QName(element).namespace == NS["bpmn"]):
+                                       and etree.QName(element).namespace == NS["bpmn"]
+                                       and not etree.QName(element).localname.endswith("EventDefinition")):
         element = element.getparent()
     return element
 

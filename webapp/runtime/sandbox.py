@@ -10,6 +10,7 @@ exposes), each evaluation within the time and memory budget of `guards.budget`.
 
 from __future__ import annotations
 
+import builtins
 import copy
 import json
 import keyword
@@ -40,7 +41,7 @@ __all__ = [
 
 ALLOWED_BUILTINS: frozenset[str] = frozenset(ALLOWED_BUILTIN_NAMES)
 # Python's builtins that diagram code does not get: a NameError for one of them gets a clear message.
-_PYTHON_BUILTINS = frozenset(dir(__builtins__) if isinstance(__builtins__, dict) else dir(__import__("builtins")))
+_PYTHON_BUILTINS = frozenset(dir(builtins))
 
 
 def _line_in_diagram_code(tb: TracebackType | None) -> int | None:
