@@ -15,6 +15,7 @@ short because every input is size-checked first.
 from __future__ import annotations
 
 import builtins
+import itertools
 import math
 import operator
 import sys
@@ -65,7 +66,9 @@ def _allocate(size: int) -> None:
 
 def _tracer(frame: FrameType, event: str, arg: Any) -> Callable[..., Any] | None:
     check_deadline()
-    return _tracer
+    # Line by line in diagram code and the functions it calls; not inside these guards, whose
+    # loops are bounded by MAX_SIZE and which check the deadline themselves.
+    return None if frame.f_code.co_filename == __file__ else _tracer
 
 
 @contextmanager
@@ -89,6 +92,7 @@ def budget(seconds: float) -> Iterator[None]:
 # -- sizes ---------------------------------------------------------------------------------------
 
 _CONTAINERS = (list, tuple, set, frozenset, type({}.keys()), type({}.values()), type({}.items()))
+_NESTED = (str, bytes, dict, *_CONTAINERS)
 
 
 def size_of(value: Any, limit: int = MAX_SIZE) -> int:
@@ -103,12 +107,13 @@ def size_of(value: Any, limit: int = MAX_SIZE) -> int:
         if isinstance(item, str | bytes):
             total += len(item)
         elif isinstance(item, dict):
-            total += 1
-            stack.extend(item.keys())
-            stack.extend(item.values())
+            total += 1 + 2 * len(item)
+            if total <= limit:
+                stack.extend(v for v in itertools.chain(item.keys(), item.values()) if isinstance(v, _NESTED))
         elif isinstance(item, _CONTAINERS):
-            total += 1
-            stack.extend(item)
+            total += 1 + len(item)
+            if total <= limit:
+                stack.extend(v for v in item if isinstance(v, _NESTED))
         else:
             total += 1
         if total > limit:
@@ -177,7 +182,9 @@ def binop(op: str, a: Any, b: Any) -> Any:
     _predict(op, a, b)
     result = _OPERATORS[op](a, b)
     if not isinstance(result, int | float | bool):
-        _allocate(size_of(result))
+        size = size_of(result)
+        _refuse_large(size, f"'{op}'")
+        _allocate(size)
     return result
 
 
@@ -209,9 +216,10 @@ def fmt(value: Any) -> Any:
 def setitem(container: Any, key: Any, value: Any) -> None:
     """x['veld'] = ...: only on dicts and lists (task data is JSON); the result stays bounded."""
     check_deadline()
-    if type(container) not in (dict, list):
+    kind = next((k for k in (dict, list) if isinstance(container, k)), None)
+    if kind is None:
         raise SandboxViolation("not_changeable", type=type(container).__name__)
-    container[key] = value
+    kind.__setitem__(container, key, value)  # the builtin's own method, never an override
     _refuse_large(size_of(container), "toewijzen aan een veld")
     _allocate(1)
 
@@ -232,15 +240,16 @@ ALL_METHODS: frozenset[str] = frozenset().union(*METHODS.values())
 
 def call_method(obj: Any, name: str, *args: Any, **kwargs: Any) -> Any:
     check_deadline()
-    if name not in METHODS.get(type(obj), ()):
+    kind = next((k for k in METHODS if isinstance(obj, k)), None)
+    if kind is None or name not in METHODS[kind]:
         raise SandboxViolation("method_not_for_type", name=name, type=type(obj).__name__)
-    if type(obj) is not str:
+    if kind is not str:
         _refuse_large(size_of(obj), f"'.{name}()'")
     elif name == "replace" and len(args) >= 2 and isinstance(args[0], str) and isinstance(args[1], str):
         old, new = args[0], args[1]
         hits = len(obj) + 1 if old == "" else obj.count(old)
         _refuse_large(len(obj) + hits * max(0, len(new) - len(old)), "'.replace()'")
-    result = getattr(obj, name)(*args, **kwargs)
+    result = getattr(kind, name)(obj, *args, **kwargs)  # the builtin's own method, never an override
     if isinstance(result, str | list):
         _allocate(size_of(result))
     return result
