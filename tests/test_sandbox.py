@@ -428,6 +428,16 @@ def test_curated_builtins():
                 "enumerate", "zip", "map", "pow"} & ALLOWED_BUILTINS
 
 
+def test_int_of_a_huge_string_stays_limited_by_python():
+    env = SandboxEnvironment()
+    with pytest.raises(ValueError, match="Exceeds the limit"):
+        env.evaluate("int(s)", {"s": "9" * 5000})
+    big = env.evaluate("int(s)", {"s": "9" * 4000})  # allowed, but it cannot grow much further
+    with pytest.raises(SandboxViolation) as caught:
+        env.evaluate("n * n", {"n": big})
+    assert caught.value.code == "number_too_large"
+
+
 # -- refused while running: the step fails, the task data stays as it was -------------------------
 
 PREPARE = "a = 1\ntags = ['x']\ns = 'a' * 1000\nk = 1000000\nd = {'n': 1}"
@@ -641,6 +651,8 @@ def test_unbounded_instructions_are_refused(template, code):
     with pytest.raises(SandboxViolation) as caught:
         check_instructions(template)
     assert caught.value.code == code
+    with pytest.raises(SandboxViolation):  # the task page renders through the same gate
+        render_instructions(template, {"x": "a"})
 
 
 # -- service tasks -------------------------------------------------------------------------
