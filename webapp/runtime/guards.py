@@ -7,9 +7,9 @@ before computing them (`10**10**8`, `'a' * 10**9`, `s.replace('a', s)`), count w
 one evaluation creates (the memory budget) and check the wall-clock deadline.
 
 Defence in depth: while diagram code runs, a trace function checks the same
-deadline on every line and call, in diagram code and in the `handlers/` functions it
-calls, so even a slow exposed function is stopped. C code between two checks is
-short because every input is size-checked first.
+deadline on every line of diagram code and on every call below it, in the
+`handlers/` functions too, so even a slow exposed function is stopped. C code
+between two checks is short because every input is size-checked first.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from typing import Any
 
 from .sandbox_errors import (
     DEFAULT_BUDGET_SECONDS,
+    FILENAME,
     MAX_ALLOCATED,
     MAX_INT_BITS,
     MAX_SIZE,
@@ -65,10 +66,11 @@ def _allocate(size: int) -> None:
 
 
 def _tracer(frame: FrameType, event: str, arg: Any) -> Callable[..., Any] | None:
+    # Called for every new frame while diagram code runs, in the `handlers/` functions it calls too,
+    # so a slow function is stopped at its next call. Line by line only in diagram code itself:
+    # tracing library code (the holiday tables) line by line would cost more than it runs.
     check_deadline()
-    # Line by line in diagram code and the functions it calls; not inside these guards, whose
-    # loops are bounded by MAX_SIZE and which check the deadline themselves.
-    return None if frame.f_code.co_filename == __file__ else _tracer
+    return _tracer if frame.f_code.co_filename == FILENAME else None
 
 
 @contextmanager
