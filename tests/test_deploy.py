@@ -337,10 +337,11 @@ STATIC = {
         "letter template 'bestaat_niet' does not exist", "Service_oordeel", "Oordeel sturen"),
     "script-imports": (
         script_task_after_letter("Script_ophalen", "Gegevens ophalen", "import os\ngegevens = os.environ"),
-        "imports are not allowed", "Script_ophalen", "Gegevens ophalen"),
+        "script (regel 1): Importeren ('import os') is niet toegestaan in een diagram.", "Script_ophalen",
+        "Gegevens ophalen"),
     "expression-syntax-error": (
         [(">opgelost == True<", ">opgelost == = True<")],
-        "condition: syntax error", "Flow_ja", "ja"),
+        "voorwaarde: Regel 1 is geen geldige code", "Flow_ja", "ja"),
     "bpmnlint": (
         [add_to_lane("Task_los"),
          ('<bpmn:endEvent id="End_ingetrokken"',

@@ -9,7 +9,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from handlers.operators import OPERATOR_PARAMETERS, OPERATORS
 from .diagrams import parse_diagram, parse_xml
 from .errors import ConfigError, DiagramError, DiagramProblem
 from .forms import FormCatalog, FormNotFound
+from .instructions import check_instructions
 from .organisations import REPO_ROOT, OrganisationConfig
 from .sandbox import SandboxViolation, check_expression, check_script
 
@@ -71,9 +72,11 @@ class _Collector:
 
 
 def bpmn_owner(element: etree._Element | None) -> etree._Element | None:
-    """The nearest BPMN-namespace element with an id, the element itself included."""
+    """The nearest BPMN-namespace element with an id, the element itself included; an event
+    definition (a timer's id) belongs to its event, which is what the modeller shows."""
     while element is not None and not (isinstance(element.tag, str) and element.get("id")
-                                       and etree.QName(element).namespace == NS["bpmn"]):
+                                       and etree.QName(element).namespace == NS["bpmn"]
+                                       and not etree.QName(element).localname.endswith("EventDefinition")):
         element = element.getparent()
     return element
 
@@ -168,7 +171,7 @@ def _check_service_tasks(root: etree._Element, c: _Collector) -> None:
             try:
                 check_expression(value)
             except SandboxViolation as exc:
-                c.add(f"parameter '{param}': {exc}", node)
+                c.add(_refusal(f"parameter '{param}'", exc, multiline=False), node)
                 continue
             if name == "send_letter" and param == "template":
                 literal = re.fullmatch(r"\s*['\"]([^'\"]+)['\"]\s*", value)
@@ -176,30 +179,55 @@ def _check_service_tasks(root: etree._Element, c: _Collector) -> None:
                     c.add(f"letter template '{literal.group(1)}' does not exist in handlers/letters/", node)
 
 
+# Every place SpiffWorkflow evaluates diagram code, with the Dutch word the process owner reads.
+_EXPRESSIONS = (
+    (".//bpmn:conditionExpression", "voorwaarde", "condition"),
+    (".//bpmn:timeDate", "termijn", "timer expression"),
+    (".//bpmn:timeDuration", "termijn", "timer expression"),
+    (".//bpmn:timeCycle", "termijn", "timer expression"),
+    (".//bpmn:loopCardinality", "aantal herhalingen", "loop cardinality"),
+    (".//bpmn:completionCondition", "afrondingsvoorwaarde", "completion condition"),
+    (".//bpmn:conditionalEventDefinition/bpmn:condition", "voorwaarde", "condition"),
+    (".//bpmn:correlationPropertyRetrievalExpression/bpmn:formalExpression", "correlatie-expressie",
+     "correlation expression"),
+    (".//bpmn:correlationPropertyRetrievalExpression/bpmn:messagePath", "correlatie-expressie",
+     "correlation expression"),
+    (".//spiffworkflow:processVariableCorrelation/spiffworkflow:expression", "correlatie-expressie",
+     "correlation expression"),
+    (".//spiffworkflow:messagePayload", "berichtinhoud", "message payload"),
+)
+_SCRIPTS = ((".//bpmn:script", "script"), (".//spiffworkflow:preScript", "voorbereidend script"),
+            (".//spiffworkflow:postScript", "afsluitend script"))
+
+
 def _check_expressions(root: etree._Element, c: _Collector) -> None:
-    for expr in root.iterfind(".//bpmn:conditionExpression", NS):
-        _compile(check_expression, expr.text, "condition", expr, c)
-    for tag in ("timeDate", "timeDuration", "timeCycle"):
-        for expr in root.iterfind(f".//bpmn:{tag}", NS):
-            _compile(check_expression, expr.text, "timer expression", expr, c)
-    for script in root.iterfind(".//bpmn:script", NS):
-        _compile(check_script, script.text, "script", script, c)
-    for tag in ("preScript", "postScript"):
-        for script in root.iterfind(f".//spiffworkflow:{tag}", NS):
-            _compile(check_script, script.text, tag, script, c)
-    for payload in root.iterfind(".//spiffworkflow:messagePayload", NS):
-        _compile(check_expression, payload.text, "message payload", payload, c)
+    for path, what, empty_word in _EXPRESSIONS:
+        for expr in root.iterfind(path, NS):
+            _compile(check_expression, expr.text, what, expr, c, empty=f"empty {empty_word}")
+    for path, what in _SCRIPTS:
+        for script in root.iterfind(path, NS):
+            _compile(check_script, script.text, what, script, c, empty=None)
+    for node in root.iterfind(".//spiffworkflow:instructionsForEndUser", NS):
+        _compile(check_instructions, node.text, "instructie", node, c, empty=None)
 
 
-def _compile(checker, source: str | None, what: str, node: etree._Element, c: _Collector) -> None:
+def _compile(checker: Callable[[str], None], source: str | None, what: str, node: etree._Element,
+             c: _Collector, empty: str | None) -> None:
+    # "empty ..." stays English: the modeller translates those (webapp/web/modeller_views.py).
     if not source or not source.strip():
-        if what != "script":
-            c.add(f"empty {what}", node)
+        if empty:
+            c.add(empty, node)
         return
     try:
         checker(source)
     except SandboxViolation as exc:
-        c.add(f"{what}: {exc}", node)
+        c.add(_refusal(what, exc, multiline="\n" in source.strip()), node)
+
+
+def _refusal(what: str, exc: SandboxViolation, multiline: bool) -> str:
+    """'voorwaarde: <Dutch reason>', with the line inside a script when it has several."""
+    where = f" (regel {exc.lineno})" if multiline and exc.lineno and exc.code != "syntax" else ""
+    return f"{what}{where}: {exc}"
 
 
 def _check_names(root: etree._Element, c: _Collector) -> None:

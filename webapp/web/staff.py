@@ -6,10 +6,8 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import select
 
-from handlers.dutch import long_date
 from webapp.db.models import HumanTask, Instance
 from webapp.runtime.errors import (
     ConflictError,
@@ -18,14 +16,13 @@ from webapp.runtime.errors import (
     NotFound,
     PermissionDenied,
 )
+from webapp.runtime.instructions import render_instructions
 
 from . import queries
 from .auth import organisation_page, runtime, writer_required
 from .formrender import build_fields, parse_submission, raw_values
 
 bp = Blueprint("staff", __name__)
-_instructions = SandboxedEnvironment(autoescape=True)
-_instructions.filters["datum"] = long_date
 
 EVENT_LABELS = {
     "complaint_received": "Klacht ontvangen", "task_ready": "Taak klaargezet", "task_completed": "Taak afgerond",
@@ -98,7 +95,7 @@ def task_context(row: HumanTask, instance: Instance) -> dict[str, Any]:
     if task is not None:
         template = (task.task_spec.extensions or {}).get("instructionsForEndUser") or ""
         try:
-            instructions = _instructions.from_string(template).render(**data)
+            instructions = render_instructions(template, data)
         except Exception:  # noqa: BLE001 - a broken instruction must not hide the task
             instructions = template
     with runtime().sessions() as session:
