@@ -283,3 +283,14 @@ def test_the_cli_lists_and_cancels_incidents(poison: Runtime, vclock, monkeypatc
     assert cancelled.exit_code == 0, cancelled.output
     assert _instance(poison, bad.instance_id).status == "cancelled"
     assert "Geen klachten in storing." in runner.invoke(main, ["incidents"]).output
+
+
+def test_a_diagram_that_loops_forever_is_stopped_and_its_intake_kept(runtime: Runtime, add_organisation):
+    add_organisation(FIXTURES / "loop")
+
+    started = runtime.start("looporg", {"omschrijving": "Rondje"})
+
+    stored = _instance(runtime, started.instance_id)
+    assert started.incident and stored.incident_kind == "intake"
+    assert "lus zonder uitgang" in stored.last_error and stored.start_data["omschrijving"] == "Rondje"
+    assert stored.incident_element in ("Script_tellen", "Gateway_samen")

@@ -19,7 +19,7 @@ MAX_INT_BITS = 4_000           # any integer a guarded operator produces (about 
 MAX_SIZE = 100_000             # characters of a string, or elements of a collection counted deep
 MAX_ALLOCATED = 1_000_000      # characters and elements one evaluation may create in total
 MAX_FORMAT_WIDTH = 100         # width and precision in an f-string's format spec
-DEFAULT_BUDGET_SECONDS = 0.5   # wall-clock time of one evaluation; see guards.Budget
+DEFAULT_BUDGET_SECONDS = 2.0   # wall-clock time of one evaluation; see guards.Budget
 
 MESSAGES: dict[str, str] = {
     "not_a_string": "Diagramcode moet tekst zijn, geen {type}.",
@@ -52,6 +52,8 @@ MESSAGES: dict[str, str] = {
     "argument_not_allowed": "De functie '{name}' accepteert hier alleen {what}.",
     "memory": "Deze stap maakt te veel gegevens aan: meer dan {limit} tekens of elementen in totaal.",
     "budget": "Deze stap duurt te lang: meer dan {seconds} seconde rekentijd. De stap is afgebroken.",
+    "engine_steps": "Deze stap doorloopt meer dan {limit} onderdelen van het diagram zonder te wachten: "
+                    "waarschijnlijk een lus zonder uitgang. De stap is afgebroken.",
 }
 
 

@@ -5,6 +5,8 @@ deadlines and the next timer. Nothing here touches the database."""
 from __future__ import annotations
 
 import contextvars
+import itertools
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,8 +30,11 @@ from .diagrams import ParsedDiagram
 from .errors import ConflictError, InvalidWorkflowState, KlachtrouteError
 from .organisations import OrganisationConfig
 from .sandbox import SandboxedScriptEngine
+from .sandbox_errors import StepBudgetExceeded
 
 SYSTEM = "system"
+MAX_ENGINE_TASKS = 500  # engine tasks one step may run (a complaint's diagram has tens)
+STEP_SECONDS = 10.0  # wall-clock time of one step's engine run
 
 
 @dataclass
@@ -195,7 +200,16 @@ class LoadedWorkflow:
             _current_step.reset(token)
 
     def _on_engine_task(self, recorder: StepRecorder):
+        # A cycle of script tasks and gateways can run forever with every expression quick:
+        # one step may pass a bounded number of engine tasks, in bounded time.
+        counted = itertools.count(1)
+        deadline = time.monotonic() + STEP_SECONDS
+
         def did_complete(task) -> None:
+            if next(counted) > MAX_ENGINE_TASKS:
+                raise StepBudgetExceeded("engine_steps", limit=MAX_ENGINE_TASKS)
+            if time.monotonic() > deadline:
+                raise StepBudgetExceeded("budget", seconds=STEP_SECONDS)
             spec = task.task_spec
             if spec.bpmn_id is None or task.id in recorder.fired_timers:
                 return
