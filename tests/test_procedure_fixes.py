@@ -158,3 +158,39 @@ def test_the_skar_letter_promises_the_next_working_day_after_christmas(runtime, 
     assert "Op 4 december 2026 hebben wij je klacht ontvangen" in letter.body
     assert "uiterlijk 28 december 2026 een passende oplossing" in letter.body  # not Eerste Kerstdag
     assert "uiterlijk 15 januari 2027 afgehandeld" in letter.body
+
+
+# -- compliments, suggestions and signals are never called a klacht --------------------------------
+
+
+@pytest.mark.parametrize(("slug", "role", "submitted", "noun"), [
+    ("skar", "pedagogiek_kwaliteit", {"soort": "compliment"}, "Compliment"),
+    ("korein", "betrokken_manager", {"soort": "suggestie"}, "Suggestie"),
+    ("mos", "secretaris_klachten", {"anoniem": "ja", "relatie": "client", "datum_gebeurtenis": "2026-02-26"},
+     "Signaal"),
+])
+def test_no_klacht_in_what_a_compliment_suggestion_or_signal_sends_or_shows(
+        browser, make_user, runtime, add_organisation, slug, role, submitted, noun):
+    add_organisation(BPMN_ROOT / slug)
+    make_user("staf@test.nl", f"{slug}:{role}")
+    started = submit_complaint(runtime, slug, {**COMPLAINT, **submitted}, date(2026, 3, 2))
+    if slug == "korein":  # the short route: the manager answers the suggestion
+        with runtime.sessions() as session:
+            task = session.scalar(select(HumanTask).where(HumanTask.instance_id == started.instance_id,
+                                                          HumanTask.state == "ready"))
+        runtime.complete_task(started.instance_id, task.task_id,
+                              Actor("staf@test.nl", slug, frozenset({role})),
+                              {"gedeeld_met_betrokkenen": True, "opvolging_suggestie": "Suggestie wordt onderzocht",
+                               "reactie_aan_ouder": "Dank u, wij bekijken het.", "verbetering_uit_suggestie": False})
+    with runtime.sessions() as session:
+        messages = session.scalars(select(OutboxMessage).where(OutboxMessage.instance_id == started.instance_id)).all()
+    assert messages
+    for message in messages:  # "niet behandeld als klacht" may be said; calling it "klacht <ref>" may not
+        for text in (message.subject, message.body):
+            assert f"klacht {started.reference.lower()}" not in text.lower(), text
+            assert not text.lower().startswith("klacht"), text
+    assert f"{noun} {started.reference} geregistreerd" in [m.subject.split(":")[0] for m in messages]
+    browser.login("staf@test.nl")
+    shown = browser.get(f"/{slug}/klachten/{started.reference}")
+    heading = html.fromstring(shown.get_data(as_text=True)).xpath("//h1")[0].text_content()
+    assert heading.startswith(f"{noun} {started.reference}")
