@@ -194,3 +194,67 @@ def test_no_klacht_in_what_a_compliment_suggestion_or_signal_sends_or_shows(
     shown = browser.get(f"/{slug}/klachten/{started.reference}")
     heading = html.fromstring(shown.get_data(as_text=True)).xpath("//h1")[0].text_content()
     assert heading.startswith(f"{noun} {started.reference}")
+
+
+# -- the annual report's "Aard van de klachten" is the subject, for every organisation -------------
+
+SUBJECT_FIELDS = {"samen-kinderopvang": "aard_klacht", "skar": "categorie", "korein": "aard_klacht",
+                  "kwartier": "aard_klacht", "mos": "aard_klacht"}
+
+
+@pytest.mark.parametrize("slug", sorted(SUBJECT_FIELDS))
+def test_every_organisation_records_the_subject_of_a_complaint_in_a_required_choice(slug):
+    import json
+
+    from webapp.runtime.forms import FORMS_ROOT
+
+    config = load_config(BPMN_ROOT / slug)
+    main, called = config.read_diagram_files()
+    diagram = " ".join([main, *called.values()])
+    field = SUBJECT_FIELDS[slug]
+    found = []
+    for path in FORMS_ROOT.glob(f"{slug}-*-schema.json"):
+        schema = json.loads(path.read_text(encoding="utf-8"))
+        spec = schema.get("properties", {}).get(field)
+        if spec and path.name in diagram:
+            found.append((path.name, field in schema.get("required", []), len(spec.get("enum", []))))
+    assert found and all(required and options > 2 for _, required, options in found), found
+
+
+def test_koreins_annual_report_gives_the_subject_not_only_klacht_suggestie_compliment(
+        runtime, add_organisation, vclock):
+    from webapp.reports import annual_report
+
+    add_organisation(BPMN_ROOT / "korein")
+    started = submit_complaint(runtime, "korein", {**COMPLAINT, "datum_gebeurtenis": "2026-02-26"}, date(2026, 3, 2))
+    with runtime.sessions() as session:
+        task = session.scalar(select(HumanTask).where(HumanTask.instance_id == started.instance_id,
+                                                      HumanTask.state == "ready"))
+    runtime.complete_task(started.instance_id, task.task_id,
+                          Actor("m@test.nl", "korein", frozenset({"betrokken_manager"})),
+                          {"besproken_met_betrokkene": True, "aard_klacht": "veiligheid en gezondheid",
+                           "ernstig": False, "toelichting_ernst": "Geen groot risico.",
+                           "behandelaar_naam": "Marieke Janssen",
+                           "behandelaar_functie": "Leidinggevende van de locatie"})
+    report = annual_report(runtime, "korein", 2026)
+    [subject] = report.nature
+    assert subject.field == "aard_klacht"
+    assert [(c.label, c.count) for c in subject.counts] == [("veiligheid en gezondheid", 1)]
+
+
+def test_the_kind_of_an_mos_melding_is_not_its_subject(runtime, add_organisation, vclock):
+    from webapp.reports import annual_report
+
+    add_organisation(BPMN_ROOT / "mos")
+    started = submit_complaint(runtime, "mos", {**COMPLAINT, "relatie": "client", "datum_gebeurtenis": "2026-02-26"},
+                               date(2026, 3, 2))
+    with runtime.sessions() as session:
+        task = session.scalar(select(HumanTask).where(HumanTask.instance_id == started.instance_id,
+                                                      HumanTask.state == "ready"))
+    runtime.complete_task(started.instance_id, task.task_id,
+                          Actor("t@test.nl", "mos", frozenset({"algemene_toegang"})),
+                          {"soort_melding": "onvrede", "aard_klacht": "afspraken en bereikbaarheid",
+                           "betrokken_medewerker": "Fenna Dijkstra", "rechtstreeks_bij_leidinggevende": False,
+                           "medewerker_afwezig": False, "urgent": False})
+    report = annual_report(runtime, "mos", 2026)
+    assert [b.field for b in report.nature] == ["aard_klacht"]

@@ -35,7 +35,8 @@ COMPLAINT = {
     "anoniem": False, "soort": "klacht", "locatie": "Kinderdagverblijf De Kleine Wereld, Eindhoven",
     "omschrijving": "Mijn zoon heeft twee middagen zonder jas buiten gespeeld terwijl het vroor.", "kanaal": "website",
 }
-BEOORDELEN = {"besproken_met_betrokkene": True, "ernstig": False, "toelichting_ernst": "Geen groot risico.",
+BEOORDELEN = {"besproken_met_betrokkene": True, "aard_klacht": "communicatie en bejegening", "ernstig": False,
+              "toelichting_ernst": "Geen groot risico.",
               "behandelaar_naam": "Marieke Janssen", "behandelaar_functie": "Leidinggevende van de locatie"}
 BEHANDELEN = {"gesprek_klager_op": "2026-03-05", "bevindingen": "Niet gecontroleerd of alle kinderen een jas aanhadden.",
               "voorgestelde_oplossing": "Vaste controle bij de deur.", "oplossing_voorgesteld_op": "2026-03-12"}
