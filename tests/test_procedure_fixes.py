@@ -138,6 +138,10 @@ def test_the_confirmation_page_never_promises_a_christmas_day():
     steps = confirmation(skar, "klacht", datetime(2026, 12, 18, 10, 0, tzinfo=AMS)).steps
     dues = {s.label: s.due for s in steps}
     assert dues["Binnen één week schriftelijk bericht over wie de klantreactie afhandelt"] == date(2026, 12, 28)
+    assert dues["Streven: binnen drie weken na binnenkomst een passende oplossing voorgesteld"] == date(2027, 1, 8)
+    # The complainant's own window is shown as it is: twelve months, ending on Saturday 18 December 2027.
+    window = "Geschil voor te leggen aan De Geschillencommissie Kinderopvang tot twaalf maanden na indiening"
+    assert dues.pop(window) == date(2027, 12, 18)
     assert all(d is None or d.weekday() < 5 for d in dues.values())
 
 

@@ -452,8 +452,10 @@ def _due(config: OrganisationConfig, spec: Mapping[str, Any], received: datetime
             moment = calendar.days_after(spec["days"], received)
         else:
             return None
-        # A date promised to the complainant never falls on a weekend, holiday or closing day.
-        moment = calendar.next_working_day(moment)
+        # A date promised to the complainant never falls on a weekend, holiday or closing day; the end
+        # of the complainant's own window (the Geschillencommissie's twelve months) is not ours to move.
+        if not spec.get("window"):
+            moment = calendar.next_working_day(moment)
     except (TypeError, ValueError):
         return None
     return datetime.fromisoformat(moment).date()
