@@ -10,7 +10,7 @@ import pytest
 from lxml import html
 from sqlalchemy import select
 
-from webapp.db.models import HumanTask, OutboxMessage
+from webapp.db.models import HumanTask, Instance, OutboxMessage
 from webapp.intake import IntakeRefused, check_intake, confirmation, lapsed, submit_complaint
 from webapp.runtime.organisations import BPMN_ROOT, load_config
 from webapp.runtime.service import Actor
@@ -262,3 +262,18 @@ def test_the_kind_of_an_mos_melding_is_not_its_subject(runtime, add_organisation
                            "medewerker_afwezig": False, "urgent": False})
     report = annual_report(runtime, "mos", 2026)
     assert [b.field for b in report.nature] == ["aard_klacht"]
+
+
+def test_the_mos_public_form_takes_the_day_the_complainant_learned_of_the_event(browser, runtime, add_organisation):
+    add_organisation(BPMN_ROOT / "mos")
+    url = "/mos/klacht-indienen"
+    form = html.fromstring(browser.get(url).get_data(as_text=True))
+    assert form.xpath("//input[@name='datum_kennisname']")
+    submitted = {**COMPLAINT, "relatie": "client", "datum_gebeurtenis": "2025-08-01"}
+    refused = browser.post(url, submitted)
+    assert refused.status_code == 422 and "Het recht om een klacht in te dienen vervalt" in page_text(refused)
+    accepted = browser.post(url, {**submitted, "datum_kennisname": "2026-01-10"})
+    assert accepted.status_code == 303
+    with runtime.sessions() as session:
+        [instance] = session.scalars(select(Instance)).all()
+    assert runtime.load(instance.id).workflow.data["datum_kennisname"] == "2026-01-10"
