@@ -10,6 +10,15 @@ MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augus
           "november", "december")
 
 
+# What a complainant sent in, by `soort`: a compliment, suggestion or signal is never called a klacht.
+KIND_NOUNS = {"klacht": "Klacht", "compliment": "Compliment", "suggestie": "Suggestie", "signaal": "Signaal"}
+
+
+def kind_noun(soort: object) -> str:
+    """'Klacht', 'Compliment', 'Suggestie', 'Signaal'; 'Melding' for anything else."""
+    return KIND_NOUNS.get(soort, "Melding") if isinstance(soort, str) else "Melding"
+
+
 def long_date(value: str | date | datetime | None) -> str:
     """'2026-05-15' or an ISO moment -> '15 mei 2026' (a moment in Amsterdam time). Anything
     that is no date is returned unchanged, so a letter never fails on it."""

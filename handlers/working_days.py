@@ -104,7 +104,8 @@ def _count(n: int, minimum: int) -> int:
     return n
 
 
-def _add_months(day: date, n: int) -> date:
+def add_months(day: date, n: int) -> date:
+    """The same day n months later (the month's last day when that day does not exist)."""
     month_index = day.month - 1 + n
     year, month = day.year + month_index // 12, month_index % 12 + 1
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
@@ -171,8 +172,17 @@ class WorkingDayCalendar:
     def months_after(self, n: int, moment: datetime | str, statutory: bool = False) -> str:
         """End of the same day n months later (the month's last day when that day
         does not exist); `statutory` as in `weeks_after`."""
-        day = _add_months(_local(moment).date(), _count(n, 0))
+        day = add_months(_local(moment).date(), _count(n, 0))
         return _end_of_day(self._statutory_move(day) if statutory else day)
+
+    def next_working_day(self, moment: datetime | str) -> str:
+        """End of the day of `moment` when that is a working day, else of the first working day
+        after it: a date promised to the complainant never falls on a weekend, an ATW holiday or
+        a closing day (shared/procedures/README.md, "Deadline conventions")."""
+        day = _local(moment).date()
+        while not self.is_working_day(day):
+            day += timedelta(days=1)
+        return _end_of_day(day)
 
     def working_days_between(self, start: datetime | str, end: datetime | str) -> int:
         """Working days strictly after start's day up to and including end's day;
@@ -206,6 +216,9 @@ def diagram_functions(calendar: WorkingDayCalendar) -> dict[str, Callable[..., s
     def days_after(n: int, moment: str) -> str:
         return calendar.days_after(n, moment)
 
+    def next_working_day(moment: str) -> str:
+        return calendar.next_working_day(moment)
+
     def now_iso() -> str:
         return clock.now().astimezone(AMSTERDAM).isoformat()
 
@@ -217,6 +230,7 @@ def diagram_functions(calendar: WorkingDayCalendar) -> dict[str, Callable[..., s
         "weeks_after": weeks_after,
         "months_after": months_after,
         "days_after": days_after,
+        "next_working_day": next_working_day,
         "now_iso": now_iso,
         "is_past": is_past,
     }

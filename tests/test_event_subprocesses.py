@@ -14,7 +14,8 @@ DATA = {"klager": {"naam": "A. Bakker", "email": "a@example.nl", "relatie": "cli
         "kanaal": "mondeling"}
 SATISFIED = {"datum_melding": "2026-03-02", "gemeld_bij": "Sanne", "team_medewerker": "Team Oost",
              "datum_gebeurtenis": "2026-02-23", "locatie": "Thuis", "omschrijving": "Te laat.",
-             "gesprek_medewerker_datum": "2026-03-02", "gesprek_medewerker_aanwezigen": "klant, Sanne",
+             "aard_klacht": "bejegening en communicatie", "gesprek_medewerker_datum": "2026-03-02",
+             "gesprek_medewerker_aanwezigen": "klant, Sanne",
              "gesprek_medewerker_verloop": "Excuses.", "uitkomst_gesprek_medewerker": "Vaste tijd.",
              "maatregelen_medewerker": "Bellen bij vertraging.", "klant_gewezen_op_regeling": True,
              "klant_tevreden_medewerker": True}

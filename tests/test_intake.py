@@ -281,11 +281,11 @@ def test_a_complaint_about_an_event_more_than_lapse_months_ago_is_refused_with_t
     assert exc.errors == {"datum_gebeurtenis": "Het recht om te klagen is vervallen."} and exc.rule == "lapse"
 
 
-def test_lapse_counts_calendar_months_to_the_end_of_a_short_month():
+def test_lapse_counts_calendar_months_forward_from_the_event():
     config = org(lapse_months=6)
-    today = date(2026, 8, 31)
-    assert check_intake(config, {**VALID, "datum_gebeurtenis": "2026-02-28"}, today)
-    exc = refused(config, {**VALID, "datum_gebeurtenis": "2026-02-27"}, today)
+    # 28 February + 6 months = 28 August: submitted on 31 August is too late.
+    assert check_intake(config, {**VALID, "datum_gebeurtenis": "2026-02-28"}, date(2026, 8, 28))
+    exc = refused(config, {**VALID, "datum_gebeurtenis": "2026-02-28"}, date(2026, 8, 31))
     assert exc.errors["datum_gebeurtenis"].startswith("Een klacht moet binnen 6 maanden")
 
 

@@ -48,7 +48,8 @@ EXPECTED_TIMERS = {
                "afgehandeld": {"Timer_wettelijke_termijn"},
                "geschillencommissie": {"Timer_termijn_geschil"}},
     "skar": {"wie_behandelt": {"Timer_een_week"}, "oplossing_voorgesteld": {"Timer_drie_weken"},
-             "afgehandeld": {"Timer_zes_weken_onderzoek", "Timer_zes_weken_afspraken"}},
+             "afgehandeld": {"Timer_zes_weken_onderzoek", "Timer_zes_weken_afspraken"},
+             "geschillencommissie": {"Timer_twaalf_maanden"}},
 }
 # Escalation timers (interrupting, leading to a further step) and reminders of the finished procedures.
 ESCALATING_TIMERS = {"korein": {"Timer_wettelijke_termijn"}, "skar": {"Timer_zes_weken_onderzoek",

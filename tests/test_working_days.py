@@ -217,6 +217,14 @@ def test_naive_moments_are_rejected():
         CAL.days_after(1, "30-04-2026")
 
 
+def test_next_working_day_passes_weekends_holidays_and_closing_days():
+    assert CAL.next_working_day("2026-12-23T10:00:00+01:00") == "2026-12-23T23:59:59+01:00"  # a Wednesday
+    assert CAL.next_working_day("2026-12-25T23:59:59+01:00") == "2026-12-28T23:59:59+01:00"  # Kerst, weekend
+    assert CAL.next_working_day("2026-04-27T09:00:00+02:00") == "2026-04-28T23:59:59+02:00"  # Koningsdag
+    closed = WorkingDayCalendar([date(2026, 12, 28)])
+    assert closed.next_working_day("2026-12-25T23:59:59+01:00") == "2026-12-29T23:59:59+01:00"
+
+
 def test_bad_counts_are_rejected():
     with pytest.raises(ValueError):
         CAL.working_days_after(0, "2026-04-30T10:00:00+02:00")
@@ -236,10 +244,12 @@ def test_diagram_functions_return_plain_strings():
         "weeks_after",
         "months_after",
         "days_after",
+        "next_working_day",
         "now_iso",
         "is_past",
     }
     received = "2026-04-30T10:00:00+02:00"
+    assert fns["next_working_day"]("2026-12-25T23:59:59+01:00") == "2026-12-28T23:59:59+01:00"
     assert fns["working_days_after"](5, received) == "2026-05-08T23:59:59+02:00"
     assert fns["weeks_after"](6, "2026-04-13T11:00:00+02:00", True) == "2026-05-26T23:59:59+02:00"
     assert fns["months_after"](1, "2026-01-31T10:00:00+01:00") == "2026-02-28T23:59:59+01:00"

@@ -1,10 +1,17 @@
-"""Whether a step met its deadline: one rule for the complaint page, the trace and reports."""
+"""Whether a step met its deadline: one rule for the complaint page, the trace and reports;
+and the terms of the whole complaint (the statutory term, the Geschillencommissie's window),
+known from intake on, whatever step the complaint is in."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-MET, MISSED, OPEN, LAPSED = "gehaald", "gemist", "open", "vervallen"
+from handlers.working_days import WorkingDayCalendar
+
+MET, MISSED, OPEN, LAPSED, PASSED = "gehaald", "gemist", "open", "vervallen", "verstreken"
 
 
 def deadline_state(due_at: datetime, *, completed_at: datetime | None = None, cancelled_at: datetime | None = None,
@@ -17,3 +24,71 @@ def deadline_state(due_at: datetime, *, completed_at: datetime | None = None, ca
     if cancelled_at is not None:
         return MISSED if cancelled_at >= due_at else LAPSED
     return MISSED if now > due_at else OPEN
+
+
+@dataclass
+class ComplaintTerm:
+    """A term of the whole complaint, shaped like the complaint page's step deadlines."""
+
+    what: str
+    due_at: datetime
+    done_at: datetime | None
+    state: str  # gehaald, open, gemist; a window for the complainant: open or verstreken
+
+    @property
+    def label(self) -> str:
+        return self.state
+
+
+def _term_moment(calendar: WorkingDayCalendar, spec: Mapping[str, Any], data: Mapping[str, Any],
+                 received: datetime) -> datetime | None:
+    statutory = bool(spec.get("statutory"))
+    extension = data.get(str(spec.get("extension_variable") or ""), 0)
+    extension = extension if isinstance(extension, int) and not isinstance(extension, bool) else 0
+    if isinstance(spec.get("weeks"), int):
+        moment = calendar.weeks_after(spec["weeks"] + max(0, extension), received, statutory)
+    elif isinstance(spec.get("months"), int):
+        moment = calendar.months_after(spec["months"], received, statutory)
+    elif isinstance(spec.get("working_days"), int):
+        moment = calendar.working_days_after(spec["working_days"], received)
+    else:
+        return None
+    return datetime.fromisoformat(moment)
+
+
+def _applies(spec: Mapping[str, Any], data: Mapping[str, Any]) -> bool:
+    types = spec.get("types") or ["klacht"]
+    if data.get("soort", "klacht") not in types:
+        return False
+    relations = spec.get("relations")
+    if not relations:
+        return True
+    klager = data.get("klager")
+    return isinstance(klager, Mapping) and klager.get("relatie") in relations
+
+
+def complaint_terms(config, data: Mapping[str, Any], received: datetime, closed: datetime | None,
+                    now: datetime) -> list[ComplaintTerm]:
+    """The terms in the organisation's `deadlines` marked `complaint_page: "<label>"`, from the
+    moment of receipt: a target (the statutory term, with the weeks of any extension named by
+    `extension_variable`) is met when the complaint closed by then; a `window` of the
+    complainant's (the Geschillencommissie's twelve months) is open until it passes.
+    `types` (default: klacht) and `relations` (klager.relatie) say to whom a term applies."""
+    terms = []
+    for spec in (config.deadlines or {}).values():
+        if not isinstance(spec, Mapping) or not spec.get("complaint_page") or not _applies(spec, data):
+            continue
+        try:
+            due = _term_moment(config.calendar, spec, data, received)
+        except (TypeError, ValueError):
+            due = None
+        if due is None:
+            continue
+        if spec.get("window"):
+            state = PASSED if now > due else OPEN
+            done = None
+        else:
+            state = deadline_state(due, completed_at=closed, now=now)
+            done = closed
+        terms.append(ComplaintTerm(str(spec["complaint_page"]), due, done, state))
+    return terms

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from handlers.working_days import add_months
 from webapp.runtime.errors import ConfigError, KlachtrouteError
 from webapp.runtime.organisations import OrganisationConfig
 from webapp.runtime.service import Actor, Runtime, Started
@@ -54,6 +55,7 @@ MAX_LENGTH: dict[str, int] = {
     "telefoon": 30,
     "locatie": 200,
     "datum_gebeurtenis": 20,
+    "datum_kennisname": 20,
     "omschrijving": 5000,
 }
 
@@ -209,6 +211,15 @@ def months_before(day: date, months: int) -> date:
     return date(year, month, min(day.day, last))
 
 
+def lapsed(since: date, submitted: date, months: int) -> bool:
+    """Whether the right to complain has lapsed: the term runs `months` months forward from the
+    event (or from the day the complainant knew of it) and ends on the same day of the month
+    (the month's last day when that day does not exist); a complaint submitted after that day
+    is too late. An event on 28 February lapses after 28 August; one on 31 August after
+    28 (or 29) February."""
+    return add_months(since, months) < submitted
+
+
 def _plausible_phone(text: str) -> bool:
     if not _PHONE_CHARS.fullmatch(text):
         return False
@@ -221,6 +232,35 @@ def _too_long(name: str, text: str) -> str | None:
     if len(text) > limit:
         return f"Gebruik hoogstens {limit} tekens (u gebruikte er {len(text)})."
     return None
+
+
+def _date_field(get, errors: dict[str, str], name: str, today: date) -> date | None:
+    raw = get(name)
+    if raw in (None, "") or name in errors:
+        return None
+    try:
+        value = parse_date(raw)
+        if value.year < 1900:
+            raise _Invalid
+    except _Invalid:
+        errors[name] = "Vul een bestaande datum in, zoals 14-02-2026."
+        return None
+    if value > today:
+        errors[name] = ("De datum van de gebeurtenis kan niet in de toekomst liggen." if name == "datum_gebeurtenis"
+                        else "Deze datum kan niet in de toekomst liggen.")
+        return None
+    return value
+
+
+def _event_dates(get, errors: dict[str, str], today: date) -> tuple[date | None, date | None]:
+    """The date of the event and, when given, the day the complainant knew of it (M.O.S.: the
+    lapse term runs from then), which cannot lie before the event."""
+    datum = _date_field(get, errors, "datum_gebeurtenis", today)
+    kennisname = _date_field(get, errors, "datum_kennisname", today)
+    if datum is not None and kennisname is not None and kennisname < datum:
+        errors["datum_kennisname"] = "U kunt niet eerder van de gebeurtenis geweten hebben dan zij plaatsvond."
+        kennisname = None
+    return datum, kennisname
 
 
 def check_intake(config: OrganisationConfig, submitted: Mapping[str, Any], today: date,
@@ -307,23 +347,13 @@ def check_intake(config: OrganisationConfig, submitted: Mapping[str, Any], today
         errors.setdefault("omschrijving", "Beschrijf wat er is gebeurd.")
 
     # When it happened; complaints lapse after the organisation's term.
-    datum: date | None = None
-    raw_date = get("datum_gebeurtenis")
+    datum, kennisname = _event_dates(get, errors, today)
     lapse_applies = bool(rules.lapse_months) and soort == "klacht"
-    if raw_date not in (None, "") and "datum_gebeurtenis" not in errors:
-        try:
-            datum = parse_date(raw_date)
-            if datum.year < 1900:
-                raise _Invalid
-        except _Invalid:
-            errors["datum_gebeurtenis"] = "Vul een bestaande datum in, zoals 14-02-2026."
-        else:
-            if datum > today:
-                errors["datum_gebeurtenis"] = "De datum van de gebeurtenis kan niet in de toekomst liggen."
-            elif lapse_applies and datum < months_before(today, rules.lapse_months or 0):
-                errors["datum_gebeurtenis"] = rules.lapse_explanation
-                rule = rule or "lapse"
-    elif lapse_applies and "datum_gebeurtenis" not in errors:
+    if datum is not None and lapse_applies and "datum_gebeurtenis" not in errors \
+            and lapsed(kennisname or datum, today, rules.lapse_months or 0):
+        errors["datum_kennisname" if kennisname else "datum_gebeurtenis"] = rules.lapse_explanation
+        rule = rule or "lapse"
+    elif datum is None and lapse_applies and "datum_gebeurtenis" not in errors:
         errors["datum_gebeurtenis"] = "Vul de datum van de gebeurtenis in."
 
     if not toestemming:
@@ -338,6 +368,7 @@ def check_intake(config: OrganisationConfig, submitted: Mapping[str, Any], today
         "soort": soort,
         "locatie": locatie,
         "datum_gebeurtenis": datum.isoformat() if datum else "",
+        **({"datum_kennisname": kennisname.isoformat()} if kennisname else {}),
         "omschrijving": omschrijving,
         "kanaal": kanaal,
         "toestemming": True,
@@ -421,6 +452,10 @@ def _due(config: OrganisationConfig, spec: Mapping[str, Any], received: datetime
             moment = calendar.days_after(spec["days"], received)
         else:
             return None
+        # A date promised to the complainant never falls on a weekend, holiday or closing day; the end
+        # of the complainant's own window (the Geschillencommissie's twelve months) is not ours to move.
+        if not spec.get("window"):
+            moment = calendar.next_working_day(moment)
     except (TypeError, ValueError):
         return None
     return datetime.fromisoformat(moment).date()

@@ -37,7 +37,7 @@ How the figures are derived
 * Outcome: the end events of the organisation's main process reached on the main path (reminder
   branches excluded); a complaint with parallel paths can reach more than one.
 * Form decisions: the choices of the completed forms, classified by field name and options:
-  a judgement (options with "gegrond"), the nature (aard, categorie, onderwerp, soort), measures
+  a judgement (options with "gegrond"), the nature (aard, categorie, onderwerp), measures
   (verbetering, maatregel, wijziging); an external body's case is a step of that body whose form
   records a judgement.
 """
@@ -91,7 +91,8 @@ BODIES: list[tuple[re.Pattern[str], str]] = [
 ]
 EXTERNAL = re.compile(r"geschil|exkocie|klachtencommissie|klachtenloket", re.I)
 JUDGEMENT_VALUE = re.compile(r"gegrond", re.I)
-NATURE_FIELD = re.compile(r"aard|categorie|onderwerp|soort|thema", re.I)
+# The subject of a complaint; not "soort" (klacht/compliment, onvrede/klacht is the kind, not the subject).
+NATURE_FIELD = re.compile(r"aard|categorie|onderwerp|thema", re.I)
 MEASURE_FIELD = re.compile(r"verbeter|maatregel|wijziging|afdelingsoverstijgend|opvolging", re.I)
 MEASURE_TEXT_FIELD = re.compile(r"maatregel", re.I)
 MEASURE_TASK = re.compile(r"verbetering", re.I)

@@ -24,7 +24,8 @@ def task_arrived(organisation_id: int, instance_id: int, reference: str, role: s
                  due_at: datetime | None, now: datetime) -> dict[str, Any]:
     """An outbox row announcing a new task to the holders of its role."""
     subject = f"Nieuwe taak: {name} ({reference})"
-    body = (f"Er staat een nieuwe taak klaar voor uw rol: {name}, bij klacht {reference}.\n"
+    # "bij {reference}", not "bij klacht": the task may be about a compliment, suggestion or signal.
+    body = (f"Er staat een nieuwe taak klaar voor uw rol: {name}, bij {reference}.\n"
             f"Termijn: {_when(due_at)}.\n\nU vindt de taak in uw inbox in Klachtroute.")
     return {"organisation_id": organisation_id, "instance_id": instance_id, "kind": "notification",
             "template": "taak_klaar", "recipient": f"role:{role}", "subject": subject, "body": body,
@@ -45,7 +46,7 @@ def warn_due_soon(runtime, limit: int = 200) -> int:
         rows = session.execute(query).all()
         for task, reference in rows:
             subject = f"Termijn nadert: {task.name} ({reference})"
-            body = (f"De taak {task.name} bij klacht {reference} moet af zijn op {_when(task.due_at)}.\n"
+            body = (f"De taak {task.name} bij {reference} moet af zijn op {_when(task.due_at)}.\n"
                     "U vindt de taak in uw inbox in Klachtroute.")
             session.execute(OutboxMessage.__table__.insert(), [{
                 "organisation_id": task.organisation_id, "instance_id": task.instance_id, "kind": "notification",

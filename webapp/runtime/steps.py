@@ -30,7 +30,11 @@ from .diagrams import ParsedDiagram
 from .errors import ConflictError, InvalidWorkflowState, KlachtrouteError
 from .organisations import OrganisationConfig
 from .sandbox import SandboxedScriptEngine
+<<<<<<< HEAD
 from .sandbox_errors import StepBudgetExceeded
+=======
+from .targets import is_target, task_due
+>>>>>>> procfix
 
 SYSTEM = "system"
 MAX_ENGINE_TASKS = 500  # engine tasks one step may run (a complaint's diagram has tens)
@@ -285,29 +289,35 @@ class LoadedWorkflow:
         for task in self.workflow.get_tasks(state=TaskState.READY, manual=True):
             spec = task.task_spec
             props = (getattr(spec, "extensions", None) or {}).get("properties", {})
-            interrupting, reminders = self._deadlines_of(task)
+            timers = self._deadlines_of(task)
+            reminders = [m for m, interrupting, _ in timers if not interrupting]
             ready.append(ReadyTask(
                 task_id=str(task.id),
                 bpmn_id=spec.bpmn_id,
                 name=spec.bpmn_name or spec.bpmn_id,
                 lane=getattr(spec, "lane", None),
                 form=props.get("formJsonSchemaFilename"),
-                due_at=min(interrupting) if interrupting else (min(reminders) if reminders else None),
+                due_at=task_due(timers),
                 reminder_at=min(reminders) if reminders else None,
             ))
         return ready
 
-    def _deadlines_of(self, task) -> tuple[list[datetime], list[datetime]]:
-        """The moments of the boundary timers guarding a task; for a task inside a called
-        process or subprocess with no timers of its own, those of the activity around it."""
+    def _deadlines_of(self, task) -> list[tuple[datetime, bool, bool]]:
+        """The boundary timers guarding a task as (moment, interrupting, one of the organisation's
+        deadline targets); for a task inside a called process or subprocess with no timers of
+        its own, those of the activity around it."""
+        deadlines = self.organisation.deadlines
         while True:
-            interrupting = [m for t, i in _timer_children(task) if i
-                            if (m := parse_moment(t._get_internal_data("event_value")))]
-            reminders = [m for t, i in _timer_children(task) if not i
-                         if (m := parse_moment(t._get_internal_data("event_value")))]
+            timers = []
+            for timer, interrupting in _timer_children(task):
+                moment = parse_moment(timer._get_internal_data("event_value"))
+                if moment is not None:
+                    spec = timer.task_spec
+                    expression = getattr(spec.event_definition, "expression", None)
+                    timers.append((moment, interrupting, is_target(deadlines, spec.bpmn_id, expression)))
             parent_id = getattr(task.workflow, "parent_task_id", None)
-            if interrupting or reminders or parent_id is None:
-                return interrupting, reminders
+            if timers or parent_id is None:
+                return timers
             task = self.workflow.get_task_from_id(parent_id)
 
     def next_wakeup(self) -> datetime | None:

@@ -11,7 +11,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from sqlalchemy import func, select
 
 from webapp.db.models import HumanTask, Instance, OutboxMessage
-from webapp.deadlines import deadline_state
+from webapp.deadlines import complaint_terms, deadline_state
 from webapp.runtime import clock
 from webapp.runtime.errors import ConflictError, KlachtrouteError
 
@@ -113,7 +113,10 @@ def show(org: str, reference: str):
         messages = list(session.scalars(select(OutboxMessage).where(OutboxMessage.instance_id == instance.id)
                                         .order_by(OutboxMessage.id)))
     return render_template("complaint.html", instance=instance, data=data, tasks=tasks, events=events,
-                           messages=messages, deadlines=deadlines(tasks, events),
+                           messages=messages, deadlines=sorted(
+                               deadlines(tasks, events) + complaint_terms(
+                                   g.org, data, instance.created_at, instance.closed_at, clock.now()),
+                               key=lambda d: d.due_at),
                            waiting=[(name, message_label(name)) for name in waiting])
 
 
