@@ -23,10 +23,6 @@ from webapp.db.models import AuditEvent, Instance, Organisation
 from webapp.runtime.clock import AMSTERDAM
 from webapp.runtime.errors import KlachtrouteError, NotFound
 
-# The repository is cloned with shared/ beside it (locally /work/main and /work/shared, in CI
-# likewise): this file is <repo>/webapp/exports.py, so parents[2] is the repository's parent.
-XES_SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "standards" / "xes-ieee-1849.xsd"
-
 CSV_HEADER = ("case_id", "activity", "timestamp", "lifecycle", "resource", "bpmn_id", "event_type",
               "complaint_type", "location")
 
@@ -308,24 +304,6 @@ def to_xes(events: Sequence[LogEvent], organisation_name: str) -> bytes:
     return etree.tostring(log, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
-def validate_xes(document: bytes, schema_path: Path = XES_SCHEMA) -> list[str]:
-    """The schema errors of an XES document against IEEE 1849-2016 (empty when valid)."""
-    if not schema_path.is_file():
-        raise FileNotFoundError(
-            f"the XES schema is missing: {schema_path} (shared/standards/xes-ieee-1849.xsd is expected "
-            "in the folder 'shared' beside the repository)")
-    # Parsed per call: an XMLSchema object's error log is not safe to share between threads.
-    schema = etree.XMLSchema(etree.parse(str(schema_path)))
-    parser = etree.XMLParser(resolve_entities=False, no_network=True)
-    try:
-        root = etree.fromstring(document, parser)
-    except etree.XMLSyntaxError as exc:
-        return [f"not well-formed XML: {exc}"]
-    if schema.validate(root):
-        return []
-    return [f"line {error.line}: {error.message}" for error in schema.error_log]
-
-
 # -- the command line --------------------------------------------------------------------------
 
 
@@ -347,5 +325,5 @@ def export_command_body(sessions: sessionmaker[Session], organisation: str, star
             f"written to {output} ({fmt.upper()})")
 
 
-__all__ = ["CSV_HEADER", "ExportError", "LogEvent", "STANDARD_TRANSITIONS", "XES_SCHEMA", "event_log",
-           "export_command_body", "period_bounds", "to_csv", "to_xes", "validate_xes"]
+__all__ = ["CSV_HEADER", "ExportError", "LogEvent", "STANDARD_TRANSITIONS", "event_log",
+           "export_command_body", "period_bounds", "to_csv", "to_xes"]
