@@ -41,6 +41,7 @@ run: install
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 test: install browser lint test-sqlite test-postgres
 

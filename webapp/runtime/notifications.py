@@ -9,9 +9,8 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from webapp import clock
 from webapp.db.models import HumanTask, Instance, OutboxMessage
-
-from . import clock
 
 DUE_SOON = timedelta(hours=24)
 

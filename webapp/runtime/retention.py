@@ -13,9 +13,9 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from webapp import clock
 from webapp.db.models import HumanTask, Instance, OutboxMessage
 
-from . import clock
 from .serialization import dump_state, load_state
 
 DEFAULT_MONTHS = 24

@@ -22,8 +22,8 @@ from SpiffWorkflow.util.task import TaskState
 
 from handlers.operators import OPERATORS
 from handlers.working_days import diagram_functions
+from webapp import clock
 
-from . import clock
 from .diagrams import ParsedDiagram
 from .errors import ConflictError, InvalidWorkflowState, KlachtrouteError
 from .organisations import OrganisationConfig
