@@ -210,7 +210,7 @@ def generate_year(runtime, year: int, count_per_org: int = 40, seed: int = 0,
     queue = [(s.at, n, s) for n, s in enumerate(scripts)]
     heapq.heapify(queue)
     virtual = clock.VirtualClock(min(s.at for s in scripts))
-    with clock.use_clock(virtual):
+    with clock.using_clock(virtual):
         while queue:
             at, n, script = heapq.heappop(queue)
             _advance(runtime, virtual, at)

@@ -3,6 +3,7 @@ too); this name stays importable for the modules that reach it through the runti
 
 from webapp.clock import (
     AMSTERDAM,
+    Clock,
     SystemClock,
     VirtualClock,
     get_clock,
@@ -11,7 +12,9 @@ from webapp.clock import (
     set_clock,
     to_local,
     use_clock,
+    using_clock,
 )
 
-__all__ = ["AMSTERDAM", "SystemClock", "VirtualClock", "get_clock", "install_into_spiffworkflow", "now",
-           "set_clock", "to_local", "use_clock"]
+__all__ = ["AMSTERDAM", "Clock", "SystemClock", "VirtualClock", "get_clock", "install_into_spiffworkflow", "now",
+           "set_clock", "to_local", "use_clock",
+           "using_clock"]

@@ -255,7 +255,7 @@ def run_scenario(config: OrganisationConfig, scenario: Scenario, forms: FormCata
     result = ScenarioResult(scenario)
     try:
         virtual = clock.VirtualClock(parse_deadline(scenario.start))
-        with clock.use_clock(virtual):
+        with clock.using_clock(virtual):
             runtime = Runtime(make_session_factory(engine), {config.slug: config}, forms or FormCatalog())
             runtime.ensure_organisations()
             runtime.deploy(config.slug, xml, dependencies)
