@@ -59,9 +59,13 @@ import yaml
 from lxml import etree
 from sqlalchemy import select
 
-from webapp.db.models import AuditEvent, DiagramVersion, HumanTask, Instance, Organisation
-from webapp.runtime import clock
+from webapp import clock
+from webapp.db.models import DiagramVersion, HumanTask, Instance, Organisation
+from webapp.deadlines import STATES, judge
+from webapp.history import load_histories
+from webapp.runtime.bpmn import ACTIVITIES, BPMN, FLOW_NODES, GATEWAYS, SPIFF
 from webapp.runtime.organisations import OrganisationConfig
+from webapp.vocabulary import EventType, HumanTaskState, InstanceStatus
 
 # -- vocabulary --------------------------------------------------------------------------------
 
@@ -70,7 +74,7 @@ TYPE_ORDER = ["klacht", "suggestie", "compliment", "signaal"]
 UNKNOWN = "Onbekend"
 OTHER_LOCATION = "Overige locaties"
 
-DEADLINE_STATES = ("gehaald", "gemist", "open", "vervallen")
+DEADLINE_STATES = STATES
 
 # Escalation levels, checked in this order against a step's name and lane (soft hyphens removed).
 ESCALATION_LEVELS: list[tuple[str, str, re.Pattern[str]]] = [
@@ -99,8 +103,8 @@ MEASURE_TASK = re.compile(r"verbetering", re.I)
 QUALITY_ROLE = re.compile(r"kwaliteit|klachtenfunctionaris|stafbureau", re.I)  # on a role's id or label
 QUALITY_TASK = re.compile(r"jaarverslag|klachtenverslag|analy|rapport", re.I)  # in a role's description
 
-RELEVANT_EVENTS = ("timer_fired", "gateway_passed", "end_event", "element_completed", "message_received",
-                   "task_completed")
+RELEVANT_EVENTS = (EventType.TIMER_FIRED, EventType.GATEWAY_PASSED, EventType.END_EVENT, EventType.ELEMENT_COMPLETED,
+                   EventType.MESSAGE_RECEIVED, EventType.TASK_COMPLETED)
 
 
 def clean(name: str | None) -> str:
@@ -151,16 +155,11 @@ class Period:
 
 # -- the structure of a procedure ----------------------------------------------------------------
 
-BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 HUMAN_TAGS = {"userTask", "manualTask"}
 WAIT_TAGS = HUMAN_TAGS | {"receiveTask", "callActivity"}
-ACTIVITY_TAGS = {"task", "userTask", "manualTask", "serviceTask", "scriptTask", "sendTask", "receiveTask",
-                 "businessRuleTask", "callActivity", "subProcess", "transaction"}
-NODE_TAGS = ACTIVITY_TAGS | {"startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent",
-                             "boundaryEvent", "exclusiveGateway", "parallelGateway", "inclusiveGateway",
-                             "eventBasedGateway", "complexGateway"}
-GATEWAY_TAGS = {"exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway", "complexGateway"}
+ACTIVITY_TAGS = ACTIVITIES
+NODE_TAGS = FLOW_NODES
+GATEWAY_TAGS = GATEWAYS
 CALENDAR_CALL = re.compile(r"\b(working_days_after|weeks_after|months_after|days_after)\(\s*(\d+)(?:\s*\+[^,]*)?\s*,(.*)\)")
 UNIT_FUNCTIONS = {"working_days": "working_days_after", "weeks": "weeks_after", "months": "months_after",
                   "days": "days_after"}
@@ -780,12 +779,8 @@ def _load(sessions, slug: str, period: Period) -> tuple[list[_Complaint], dict[i
                        HumanTask.created_at, HumanTask.completed_at)
                 .join(Instance, Instance.id == HumanTask.instance_id).where(*in_period).order_by(HumanTask.id)):
             complaints[row.instance_id].tasks.append(row)
-        for row in session.execute(
-                select(AuditEvent.instance_id, AuditEvent.event_type, AuditEvent.bpmn_id, AuditEvent.bpmn_name,
-                       AuditEvent.occurred_at, AuditEvent.data)
-                .join(Instance, Instance.id == AuditEvent.instance_id)
-                .where(*in_period, AuditEvent.event_type.in_(RELEVANT_EVENTS)).order_by(AuditEvent.id)):
-            complaints[row.instance_id].events.append(row)
+        for instance_id, events in load_histories(session, *in_period, event_types=RELEVANT_EVENTS).items():
+            complaints[instance_id].events = events
         version_ids = {c.version_id for c in complaints.values()}
         versions = {v.id: v for v in session.scalars(select(DiagramVersion).where(DiagramVersion.id.in_(version_ids)))}
     return list(complaints.values()), versions
@@ -808,11 +803,11 @@ class _Trace:
             if not event.bpmn_id:
                 continue
             self.seen.add(event.bpmn_id)
-            if event.event_type == "timer_fired":
+            if event.event_type == EventType.TIMER_FIRED:
                 self.fired.add(event.bpmn_id)
-            elif event.event_type == "gateway_passed":
-                self.to[event.bpmn_id].update((event.data or {}).get("to") or [])
-            elif event.event_type == "end_event" and event.bpmn_id not in self.ends:
+            elif event.event_type == EventType.GATEWAY_PASSED:
+                self.to[event.bpmn_id].update(event.data.get("to") or [])
+            elif event.event_type == EventType.END_EVENT and event.bpmn_id not in self.ends:
                 self.ends.append(event.bpmn_id)
         self.task_states: dict[str, list[str]] = defaultdict(list)
         for task in complaint.tasks:
@@ -821,7 +816,7 @@ class _Trace:
 
     @property
     def running(self) -> bool:
-        return self.c.status == "running"
+        return self.c.status == InstanceStatus.RUNNING
 
     def reached(self, eid: str) -> bool:
         if eid in self.seen or eid in self.task_states:
@@ -843,9 +838,9 @@ class _Trace:
             states = self.task_states.get(eid, [])
             if not states:
                 return None
-            if "ready" in states:
+            if HumanTaskState.READY in states:
                 return "active" if self.running else "cancelled"
-            return "done" if "completed" in states else "cancelled"
+            return "done" if HumanTaskState.COMPLETED in states else "cancelled"
         if not self.reached(eid):
             return None
         if eid in self.seen:
@@ -855,18 +850,18 @@ class _Trace:
         return "active" if self.running else "cancelled"
 
     def deadline(self, kind: DeadlineKind) -> str | None:
+        """The one deadline rule (`webapp.deadlines.judge`) on what the complaint went through: the
+        deadline passed when one of the kind's timers fired; the guarded step is open while one is
+        active, else completed when one was done, else cut off. None: the kind never applied."""
         if not kind.timers:
             return None
-        if kind.timers & self.fired:
-            return "gemist"
+        passed = bool(kind.timers & self.fired)
         states = {self.state_of(g) for g in kind.guarded} - {None}
-        if "active" in states:
-            return "open"
-        if "done" in states:
-            return "gehaald"
-        if "cancelled" in states:
-            return "vervallen"
-        return None
+        if not states and not passed:
+            return None
+        ending = (HumanTaskState.READY if "active" in states or not states else
+                  HumanTaskState.COMPLETED if "done" in states else HumanTaskState.CANCELLED)
+        return judge(ending, passed=passed)
 
 
 def _nearest_rank(values: list[float], fraction: float) -> float | None:
@@ -1013,14 +1008,14 @@ def build_report(runtime, slug: str, period: Period, public: bool = False) -> Re
         last: dict[str, tuple[Any, FieldInfo, str, str | None]] = {}
         filled: set[str] = set()
         for event in complaint.events:
-            if event.event_type != "task_completed":
+            if event.event_type != EventType.TASK_COMPLETED:
                 continue
             element = model.element(event.bpmn_id or "")
             form = element.form if element else None
             step = clean(event.bpmn_name) or (element.name if element else "")
-            for name, value in ((event.data or {}).get("decisions") or {}).items():
+            for name, value in (event.data.get("decisions") or {}).items():
                 last[name] = (value, forms.info(form, name, value), step, form)
-            filled.update((event.data or {}).get("fields") or [])
+            filled.update(event.data.get("fields") or [])
         for name, (value, info, step, form) in last.items():
             entry = choices.setdefault(name, {"info": info, "step": step, "form": form, "counts": Counter()})
             entry["counts"][info.show(value)] += 1
@@ -1034,7 +1029,7 @@ def build_report(runtime, slug: str, period: Period, public: bool = False) -> Re
             elif info.kind == "choice":
                 measures[f"{info.title}: {info.show(value)}"] += 1
         for task in complaint.tasks:
-            if task.state == "completed" and MEASURE_TASK.search(task.name):
+            if task.state == HumanTaskState.COMPLETED and MEASURE_TASK.search(task.name):
                 measures[f"Uitgevoerd: {clean(task.name)}"] += 1
 
         # external bodies: a step of the body whose form records a judgement
@@ -1053,7 +1048,7 @@ def build_report(runtime, slug: str, period: Period, public: bool = False) -> Re
                                                  "verdicts": Counter()})
             entry["steps"].add(clean(task.name))
             entry["cases"].add(complaint.id)
-            if task.state == "completed" and (body, task.bpmn_id) not in counted:
+            if task.state == HumanTaskState.COMPLETED and (body, task.bpmn_id) not in counted:
                 entry["decided"].add(complaint.id)
                 counted.add((body, task.bpmn_id))
                 value = next((last[f.name] for f in judgement_fields if f.name in last), None)

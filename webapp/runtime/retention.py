@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 
 from webapp import clock
 from webapp.db.models import HumanTask, Instance, OutboxMessage
+from webapp.vocabulary import InstanceStatus
 
 from .serialization import dump_state, load_state
 
@@ -78,7 +79,7 @@ def run_retention(runtime, batch: int = 200) -> list[RetentionResult]:
         while True:
             with runtime.write_sessions.begin() as session:
                 rows = session.scalars(select(Instance).where(
-                    Instance.organisation_id == org_id, Instance.status == "completed",
+                    Instance.organisation_id == org_id, Instance.status == InstanceStatus.COMPLETED,
                     Instance.closed_at < cutoff, Instance.purged_at.is_(None)).limit(batch)).all()
                 for instance in rows:
                     purge_instance(runtime, session, instance, now)
