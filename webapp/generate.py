@@ -260,9 +260,9 @@ def _play(script: _Script) -> datetime | None:
 
 
 def _location_pool(config: OrganisationConfig, scenarios: list[Scenario]) -> list[str]:
-    from webapp.reports import _known_locations
+    from webapp.reports import known_locations
 
-    known = sorted(_known_locations(config))
+    known = sorted(known_locations(config))
     if known:
         return known
     return sorted({str(s.data["locatie"]) for s in scenarios if s.data.get("locatie")})

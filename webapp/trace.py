@@ -229,6 +229,24 @@ def _attach(step: Step, event: HistoryEvent) -> None:
     step.detail = event.bpmn_name or event.bpmn_id or ""
 
 
+def _task_step(e: HistoryEvent, queues: dict[tuple[str, str], deque[HumanTask]]) -> Step:
+    """A user task completed or cut off, with its inbox row's deadline and how long it was open."""
+    done = e.event_type == EventType.TASK_COMPLETED
+    queue = queues.get((e.bpmn_id, HumanTaskState.COMPLETED if done else HumanTaskState.CANCELLED))
+    row = queue.popleft() if queue else None
+    step = Step("taak" if done else "taak_afgebroken", e.occurred_at, e.bpmn_name or e.bpmn_id or "",
+                e.actor, e.bpmn_id)
+    if row is not None:
+        step.due_at = row.due_at
+        step.open_for = e.occurred_at - row.created_at
+        if done and row.completed_at:
+            step.at = row.completed_at
+    if step.due_at is not None:
+        step.deadline = deadline_state(step.due_at, completed_at=step.at if done else None,
+                                       cancelled_at=None if done else step.at, now=step.at)
+    return step
+
+
 def build_steps(events: list[HistoryEvent], rows: list[HumanTask]) -> list[Step]:
     """The steps from the complaint's history (`webapp.history`) and the human-task rows."""
     queues: dict[tuple[str, str], deque[HumanTask]] = defaultdict(deque)
@@ -248,20 +266,7 @@ def build_steps(events: list[HistoryEvent], rows: list[HumanTask]) -> list[Step]
         if kind == EventType.COMPLAINT_RECEIVED:
             add(Step("ontvangen", e.occurred_at, STEP_LABELS["ontvangen"], e.actor))
         elif kind in (EventType.TASK_COMPLETED, EventType.TASK_CANCELLED):
-            done = kind == EventType.TASK_COMPLETED
-            queue = queues.get((e.bpmn_id, HumanTaskState.COMPLETED if done else HumanTaskState.CANCELLED))
-            row = queue.popleft() if queue else None
-            step = Step("taak" if done else "taak_afgebroken", e.occurred_at, e.bpmn_name or e.bpmn_id or "",
-                        e.actor, e.bpmn_id)
-            if row is not None:
-                step.due_at = row.due_at
-                step.open_for = e.occurred_at - row.created_at
-                if done and row.completed_at:
-                    step.at = row.completed_at
-            if step.due_at is not None:
-                step.deadline = deadline_state(step.due_at, completed_at=step.at if done else None,
-                                               cancelled_at=None if done else step.at, now=step.at)
-            add(step)
+            add(_task_step(e, queues))
         elif kind == EventType.TIMER_FIRED:
             # Boundary timers say whether they interrupt; a timer behind an event-based gateway does not.
             interrupting = data.get("interrupting")
