@@ -65,4 +65,4 @@ bench: install
 	$(BIN)/python bench/bench_runtime.py
 
 clean:
-	rm -rf $(VENV) node_modules instance .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules instance .pytest_cache .ruff_cache .import_linter_cache .grimp_cache
