@@ -14,6 +14,7 @@ from lxml import etree
 
 from webapp.db.models import DiagramVersion
 from webapp.runtime.bpmn import ACTIVITIES, BPMN, FLOW_NODES, GATEWAYS, SPIFF
+from webapp.runtime.diagrams import parse_xml
 from webapp.runtime.organisations import OrganisationConfig
 
 from .labels import ESCALATION_LEVELS, NOT_ESCALATION, clean
@@ -59,9 +60,8 @@ class DiagramModel:
         self.boundaries: dict[str, list[str]] = defaultdict(list)
         self.children: dict[str, set[str]] = defaultdict(set)  # subProcess / called process -> node ids
         self.process_nodes: dict[str, set[str]] = defaultdict(set)
-        parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
         for xml in xml_files:
-            root = etree.fromstring(xml.encode("utf-8"), parser)
+            root = parse_xml(xml, "diagram")  # the runtime's safe parser; stored versions passed it at deploy
             for process in root.iter(f"{{{BPMN}}}process"):
                 lanes = {}
                 for lane in process.iter(f"{{{BPMN}}}lane"):
