@@ -41,6 +41,7 @@ run: install
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 test: install browser lint test-sqlite test-postgres
 
@@ -64,4 +65,4 @@ bench: install
 	$(BIN)/python bench/bench_runtime.py
 
 clean:
-	rm -rf $(VENV) node_modules instance .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules instance .pytest_cache .ruff_cache .import_linter_cache .grimp_cache

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
+from webapp.vocabulary import EventType
+
 from .dutch import kind_noun
 from .letters import letter_exists, render_letter
 
@@ -61,7 +63,7 @@ def notify_role(step: Step, data: Mapping[str, Any], role: str, subject: str, me
 def register_complaint(step: Step, data: Mapping[str, Any], role: str, note: str = "") -> dict[str, Any]:
     """Registration of the complaint with the quality officer (or whoever `role` is):
     an audit event for the register and a notification to the role."""
-    step.record("complaint_registered", {"role": role, "note": note})
+    step.record(EventType.COMPLAINT_REGISTERED, {"role": role, "note": note})
     subject = f"{kind_noun(data.get('soort', 'klacht'))} {step.reference} geregistreerd" + (f": {note}" if note else "")
     step.queue_message(kind="notification", recipient=f"role:{role}", subject=subject, body=subject)
     return {"registered_with": role}

@@ -6,7 +6,7 @@ A "werkdag" is Monday to Friday, except the holidays of the Algemene termijnenwe
 because SpiffWorkflow's timeDate timers and the RestrictedPython sandbox both deal
 in plain strings. See shared/procedures/README.md, "Deadline conventions".
 
-"Now" is read only through `webapp.runtime.clock`, so virtual clocks work here too.
+"Now" is read only through `webapp.clock`, so virtual clocks work here too.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from datetime import date, datetime, time, timedelta
 import holidays
 from dateutil.easter import easter
 
-from webapp.runtime import clock
+from webapp import clock
 
 AMSTERDAM = clock.AMSTERDAM
 END_OF_DAY = time(23, 59, 59)

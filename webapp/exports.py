@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -19,13 +19,11 @@ from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from webapp.clock import AMSTERDAM
 from webapp.db.models import AuditEvent, Instance, Organisation
-from webapp.runtime.clock import AMSTERDAM
+from webapp.history import HistoryEvent, load_histories
 from webapp.runtime.errors import KlachtrouteError, NotFound
-
-# The repository is cloned with shared/ beside it (locally /work/main and /work/shared, in CI
-# likewise): this file is <repo>/webapp/exports.py, so parents[2] is the repository's parent.
-XES_SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "standards" / "xes-ieee-1849.xsd"
+from webapp.vocabulary import EventType, InstanceStatus
 
 CSV_HEADER = ("case_id", "activity", "timestamp", "lifecycle", "resource", "bpmn_id", "event_type",
               "complaint_type", "location")
@@ -40,17 +38,17 @@ STANDARD_TRANSITIONS = frozenset({
 # is withdrawn (the standard model's exit for work that was never started) when a timer or a
 # message takes it away; ate_abort would claim it had been started.
 TASK_TRANSITIONS = {
-    "task_ready": "schedule",
-    "task_claimed": "assign",
-    "task_handed_over": "reassign",
-    "task_released": "reassign",  # back to the role's pool: the model has no "unassign"
-    "task_completed": "complete",
-    "task_cancelled": "withdraw",
+    EventType.TASK_READY: "schedule",
+    EventType.TASK_CLAIMED: "assign",
+    EventType.TASK_HANDED_OVER: "reassign",
+    EventType.TASK_RELEASED: "reassign",  # back to the role's pool: the model has no "unassign"
+    EventType.TASK_COMPLETED: "complete",
+    EventType.TASK_CANCELLED: "withdraw",
 }
 
 # Never in the log: a failed step rolled back and is retried, so the error is technical history
 # (it stays in the audit trail), not something the complaint went through.
-LEFT_OUT_EVENT_TYPES = ("error",)
+LEFT_OUT_EVENT_TYPES = (EventType.ERROR,)
 
 # element_completed rows of these kinds say nothing the log does not already say: a start event
 # repeats complaint_received, a service task's effect is its own event (message_sent,
@@ -60,10 +58,10 @@ LEFT_OUT_EVENT_TYPES = ("error",)
 NOISE_ELEMENT_KINDS = ("Start Event", "Service Task", "Script Task", "MultiInstance", "Loop Task")
 
 LABELS = {
-    "complaint_received": "Klacht ontvangen",
-    "complaint_registered": "Klacht geregistreerd",
-    "migrated": "Naar nieuwe versie van de procedure",
-    "process_completed": "Klacht afgesloten",
+    EventType.COMPLAINT_RECEIVED: "Klacht ontvangen",
+    EventType.COMPLAINT_REGISTERED: "Klacht geregistreerd",
+    EventType.MIGRATED: "Naar nieuwe versie van de procedure",
+    EventType.PROCESS_COMPLETED: "Klacht afgesloten",
 }
 
 
@@ -83,7 +81,7 @@ class LogEvent:
     role: str | None = None  # the lane's role of a user task's events
     complaint_type: str | None = None
     location: str | None = None
-    case_status: str = "running"
+    case_status: str = InstanceStatus.RUNNING
     audit_seq: int | None = None  # the row's place in the organisation's audit hash chain
     decision: str | None = None  # gateway_passed: the flow targets taken, comma-separated
     assignee: str | None = None  # task_handed_over: to whom
@@ -131,82 +129,69 @@ def event_log(session: Session, organisation_slug: str, start: date, end: date) 
     if organisation_id is None:
         raise NotFound(f"organisation '{organisation_slug}' does not exist")
     low, high = period_bounds(start, end)
-    rows = session.execute(
-        select(AuditEvent.seq, AuditEvent.instance_id, AuditEvent.occurred_at, AuditEvent.actor,
-               AuditEvent.event_type, AuditEvent.bpmn_id, AuditEvent.bpmn_name, AuditEvent.data,
-               Instance.reference, Instance.complaint_type, Instance.location, Instance.status)
-        .join(Instance, AuditEvent.instance_id == Instance.id)
-        .where(Instance.organisation_id == organisation_id,
-               AuditEvent.organisation_id == organisation_id,
-               Instance.created_at >= low, Instance.created_at < high,
-               AuditEvent.event_type.not_in(LEFT_OUT_EVENT_TYPES))
-        # Steps write several rows with one timestamp: the id keeps the order they were written in.
-        .order_by(Instance.created_at, Instance.id, AuditEvent.occurred_at, AuditEvent.id)
-    ).all()
-
+    in_period = (Instance.organisation_id == organisation_id, Instance.created_at >= low, Instance.created_at < high)
+    cases = session.execute(
+        select(Instance.id, Instance.reference, Instance.complaint_type, Instance.location, Instance.status)
+        .where(*in_period).order_by(Instance.created_at, Instance.id)).all()
+    histories = load_histories(session, *in_period, AuditEvent.organisation_id == organisation_id,
+                               AuditEvent.event_type.not_in(LEFT_OUT_EVENT_TYPES))
     events: list[LogEvent] = []
-    roles: dict[str | None, str] = {}  # bpmn_id -> lane role, within the current complaint
-    delivered_by: str | None = None  # the resource of a message delivery, for its catching event
-    for index, row in enumerate(rows):
-        if index == 0 or rows[index - 1].instance_id != row.instance_id:
-            roles, delivered_by = {}, None
-        data: dict[str, Any] = row.data or {}
-        if row.event_type == "message_received" and row.bpmn_id is None:
-            following = rows[index + 1] if index + 1 < len(rows) else None
-            if (following is not None and following.instance_id == row.instance_id
-                    and following.event_type == "message_received" and following.bpmn_id is not None):
-                delivered_by = row.actor
+    for case in cases:
+        roles: dict[str | None, str] = {}  # bpmn_id -> lane role, within this complaint
+        for event in histories.get(case.id, []):
+            if not _in_log(event.event_type, event.data):
                 continue
-        if not _in_log(row.event_type, data):
-            continue
-        if row.event_type == "task_ready" and data.get("role"):
-            roles[row.bpmn_id] = data["role"]
-        resource = row.actor
-        if row.event_type == "message_received" and row.bpmn_id is not None and delivered_by:
-            resource, delivered_by = delivered_by, None
-        events.append(LogEvent(
-            case_id=row.reference,
-            activity=_activity(row.event_type, row.bpmn_id, row.bpmn_name, data),
-            timestamp=row.occurred_at.astimezone(UTC),
-            lifecycle=TASK_TRANSITIONS.get(row.event_type, "complete"),
-            resource=resource,
-            event_type=row.event_type,
-            bpmn_id=row.bpmn_id,
-            role=roles.get(row.bpmn_id) if row.event_type in TASK_TRANSITIONS else None,
-            complaint_type=row.complaint_type,
-            location=row.location,
-            case_status=row.status,
-            audit_seq=row.seq,
-            decision=_decision(row.event_type, data),
-            assignee=data.get("to") if row.event_type == "task_handed_over" else None,
-        ))
+            if event.event_type == EventType.TASK_READY and event.data.get("role"):
+                roles[event.bpmn_id] = event.data["role"]
+            events.append(_log_event(case, event, roles))
     return events
 
 
-def _in_log(event_type: str, data: dict[str, Any]) -> bool:
+def _log_event(case: Any, event: HistoryEvent, roles: dict[str | None, str]) -> LogEvent:
+    kind = event.event_type
+    return LogEvent(
+        case_id=case.reference,
+        activity=_activity(event),
+        timestamp=event.occurred_at.astimezone(UTC),
+        lifecycle=TASK_TRANSITIONS.get(kind, "complete"),
+        resource=event.actor,
+        event_type=str(kind),
+        bpmn_id=event.bpmn_id,
+        role=roles.get(event.bpmn_id) if kind in TASK_TRANSITIONS else None,
+        complaint_type=case.complaint_type,
+        location=case.location,
+        case_status=case.status,
+        audit_seq=event.seq,
+        decision=_decision(kind, event.data),
+        assignee=event.data.get("to") if kind == EventType.TASK_HANDED_OVER else None,
+    )
+
+
+def _in_log(event_type: str, data: Mapping[str, Any]) -> bool:
     kind = str(data.get("type") or "")
-    if event_type == "element_completed":
+    if event_type == EventType.ELEMENT_COMPLETED:
         return not any(noise in kind for noise in NOISE_ELEMENT_KINDS)
-    if event_type == "gateway_passed":
+    if event_type == EventType.GATEWAY_PASSED:
         return "Parallel" not in kind
     return event_type not in LEFT_OUT_EVENT_TYPES
 
 
-def _decision(event_type: str, data: dict[str, Any]) -> str | None:
-    if event_type != "gateway_passed" or not data.get("to"):
+def _decision(event_type: str, data: Mapping[str, Any]) -> str | None:
+    if event_type != EventType.GATEWAY_PASSED or not data.get("to"):
         return None
     return ",".join(str(target) for target in data["to"])
 
 
-def _activity(event_type: str, bpmn_id: str | None, bpmn_name: str | None, data: dict[str, Any]) -> str:
-    element = bpmn_name or bpmn_id
+def _activity(event: HistoryEvent) -> str:
+    event_type, data = event.event_type, event.data
+    element = event.bpmn_name or event.bpmn_id
     if event_type in LABELS:
         return LABELS[event_type]
-    if event_type == "timer_fired":
+    if event_type == EventType.TIMER_FIRED:
         return f"Termijn verstreken: {element}"
-    if event_type == "message_received":
-        return f"Bericht ontvangen: {element or data.get('message') or 'onbekend'}"
-    if event_type == "message_sent":
+    if event_type == EventType.MESSAGE_RECEIVED:
+        return f"Bericht ontvangen: {element or event.message or 'onbekend'}"
+    if event_type == EventType.MESSAGE_SENT:
         if data.get("kind") == "letter":
             return f"Brief verstuurd: {data.get('template') or element}"
         to = str(data.get("to") or "").removeprefix("role:")
@@ -308,24 +293,6 @@ def to_xes(events: Sequence[LogEvent], organisation_name: str) -> bytes:
     return etree.tostring(log, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
-def validate_xes(document: bytes, schema_path: Path = XES_SCHEMA) -> list[str]:
-    """The schema errors of an XES document against IEEE 1849-2016 (empty when valid)."""
-    if not schema_path.is_file():
-        raise FileNotFoundError(
-            f"the XES schema is missing: {schema_path} (shared/standards/xes-ieee-1849.xsd is expected "
-            "in the folder 'shared' beside the repository)")
-    # Parsed per call: an XMLSchema object's error log is not safe to share between threads.
-    schema = etree.XMLSchema(etree.parse(str(schema_path)))
-    parser = etree.XMLParser(resolve_entities=False, no_network=True)
-    try:
-        root = etree.fromstring(document, parser)
-    except etree.XMLSyntaxError as exc:
-        return [f"not well-formed XML: {exc}"]
-    if schema.validate(root):
-        return []
-    return [f"line {error.line}: {error.message}" for error in schema.error_log]
-
-
 # -- the command line --------------------------------------------------------------------------
 
 
@@ -347,5 +314,5 @@ def export_command_body(sessions: sessionmaker[Session], organisation: str, star
             f"written to {output} ({fmt.upper()})")
 
 
-__all__ = ["CSV_HEADER", "ExportError", "LogEvent", "STANDARD_TRANSITIONS", "XES_SCHEMA", "event_log",
-           "export_command_body", "period_bounds", "to_csv", "to_xes", "validate_xes"]
+__all__ = ["CSV_HEADER", "ExportError", "LogEvent", "STANDARD_TRANSITIONS", "event_log",
+           "export_command_body", "period_bounds", "to_csv", "to_xes"]

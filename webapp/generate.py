@@ -210,7 +210,7 @@ def generate_year(runtime, year: int, count_per_org: int = 40, seed: int = 0,
     queue = [(s.at, n, s) for n, s in enumerate(scripts)]
     heapq.heapify(queue)
     virtual = clock.VirtualClock(min(s.at for s in scripts))
-    with clock.use_clock(virtual):
+    with clock.using_clock(virtual):
         while queue:
             at, n, script = heapq.heappop(queue)
             _advance(runtime, virtual, at)
@@ -260,9 +260,9 @@ def _play(script: _Script) -> datetime | None:
 
 
 def _location_pool(config: OrganisationConfig, scenarios: list[Scenario]) -> list[str]:
-    from webapp.reports import _known_locations
+    from webapp.reports import known_locations
 
-    known = sorted(_known_locations(config))
+    known = sorted(known_locations(config))
     if known:
         return known
     return sorted({str(s.data["locatie"]) for s in scenarios if s.data.get("locatie")})

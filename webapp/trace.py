@@ -20,10 +20,11 @@ from sqlalchemy import select
 
 from webapp.db.models import AuditEvent, DiagramVersion, HumanTask, Instance
 from webapp.deadlines import deadline_state
+from webapp.history import HistoryEvent, load_histories
+from webapp.runtime.bpmn import bpmn_tag
 from webapp.runtime.errors import NotFound
 from webapp.runtime.steps import SYSTEM
-
-BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+from webapp.vocabulary import EventType, HumanTaskState
 
 # A task whose (immediate) parent completed and that is in one of these states was reached:
 # the token arrived there, even if it was cut off later (CANCELLED).
@@ -210,7 +211,7 @@ def sequence_flows(documents) -> dict[tuple[str, str], list[str]]:
     """(sourceRef, targetRef) -> sequenceFlow ids, over the diagram's XML documents."""
     flows: dict[tuple[str, str], list[str]] = defaultdict(list)
     for root in documents:
-        for flow in root.iter(f"{{{BPMN_NS}}}sequenceFlow"):
+        for flow in root.iter(bpmn_tag("sequenceFlow")):
             flows[(flow.get("sourceRef"), flow.get("targetRef"))].append(flow.get("id"))
     return flows
 
@@ -222,14 +223,32 @@ def _message_name(name: str) -> str:
     return name.replace("_", " ").capitalize() if name else "Bericht"
 
 
-def _attach(step: Step, event: AuditEvent) -> None:
+def _attach(step: Step, event: HistoryEvent) -> None:
     """The element that caught a message someone recorded: named in the detail."""
     step.bpmn_id = event.bpmn_id
     step.detail = event.bpmn_name or event.bpmn_id or ""
 
 
-def build_steps(events: list[AuditEvent], rows: list[HumanTask]) -> list[Step]:
-    """The steps from the audit trail (ordered by time, then id) and the human-task rows."""
+def _task_step(e: HistoryEvent, queues: dict[tuple[str, str], deque[HumanTask]]) -> Step:
+    """A user task completed or cut off, with its inbox row's deadline and how long it was open."""
+    done = e.event_type == EventType.TASK_COMPLETED
+    queue = queues.get((e.bpmn_id, HumanTaskState.COMPLETED if done else HumanTaskState.CANCELLED))
+    row = queue.popleft() if queue else None
+    step = Step("taak" if done else "taak_afgebroken", e.occurred_at, e.bpmn_name or e.bpmn_id or "",
+                e.actor, e.bpmn_id)
+    if row is not None:
+        step.due_at = row.due_at
+        step.open_for = e.occurred_at - row.created_at
+        if done and row.completed_at:
+            step.at = row.completed_at
+    if step.due_at is not None:
+        step.deadline = deadline_state(step.due_at, completed_at=step.at if done else None,
+                                       cancelled_at=None if done else step.at, now=step.at)
+    return step
+
+
+def build_steps(events: list[HistoryEvent], rows: list[HumanTask]) -> list[Step]:
+    """The steps from the complaint's history (`webapp.history`) and the human-task rows."""
     queues: dict[tuple[str, str], deque[HumanTask]] = defaultdict(deque)
     for row in sorted(rows, key=lambda r: r.id):
         queues[(row.bpmn_id, row.state)].append(row)
@@ -243,48 +262,39 @@ def build_steps(events: list[AuditEvent], rows: list[HumanTask]) -> list[Step]:
         pending_message = step if step.kind == "bericht" and step.bpmn_id is None else None
 
     for e in events:
-        kind, data = e.event_type, e.data or {}
-        if kind == "complaint_received":
+        kind, data = e.event_type, e.data
+        if kind == EventType.COMPLAINT_RECEIVED:
             add(Step("ontvangen", e.occurred_at, STEP_LABELS["ontvangen"], e.actor))
-        elif kind in ("task_completed", "task_cancelled"):
-            done = kind == "task_completed"
-            queue = queues.get((e.bpmn_id, "completed" if done else "cancelled"))
-            row = queue.popleft() if queue else None
-            step = Step("taak" if done else "taak_afgebroken", e.occurred_at, e.bpmn_name or e.bpmn_id or "",
-                        e.actor, e.bpmn_id)
-            if row is not None:
-                step.due_at = row.due_at
-                step.open_for = e.occurred_at - row.created_at
-                if done and row.completed_at:
-                    step.at = row.completed_at
-            if step.due_at is not None:
-                step.deadline = deadline_state(step.due_at, completed_at=step.at if done else None,
-                                               cancelled_at=None if done else step.at, now=step.at)
-            add(step)
-        elif kind == "timer_fired":
+        elif kind in (EventType.TASK_COMPLETED, EventType.TASK_CANCELLED):
+            add(_task_step(e, queues))
+        elif kind == EventType.TIMER_FIRED:
             # Boundary timers say whether they interrupt; a timer behind an event-based gateway does not.
             interrupting = data.get("interrupting")
             add(Step("termijn", e.occurred_at, e.bpmn_name or e.bpmn_id or "", e.actor, e.bpmn_id,
                      detail={True: "onderbreekt de taak", False: "herinnering"}.get(interrupting, "")))
-        elif kind == "message_received":
-            if e.bpmn_id is None:
-                add(Step("bericht", e.occurred_at, _message_name(data.get("message", "")), e.actor))
+        elif kind == EventType.MESSAGE_RECEIVED:
+            if e.is_delivery:
+                add(Step("bericht", e.occurred_at, _message_name(e.message or ""), e.actor))
+            elif e.delivered:  # delivered by someone and caught by an element in one step
+                step = Step("bericht", e.occurred_at, _message_name(e.message or ""), e.actor)
+                _attach(step, e)
+                add(step)
             elif pending_message is not None:
                 _attach(pending_message, e)
                 pending_message = None
             else:
                 add(Step("bericht", e.occurred_at, e.bpmn_name or e.bpmn_id, e.actor, e.bpmn_id,
                          detail=e.bpmn_name or ""))
-        elif kind == "element_completed" and pending_message is not None \
+        elif kind == EventType.ELEMENT_COMPLETED and pending_message is not None \
                 and "Receive Task" in str(data.get("type", "")):
             _attach(pending_message, e)
             pending_message = None
-        elif kind == "message_sent" and data.get("kind") == "letter":
+        elif kind == EventType.MESSAGE_SENT and data.get("kind") == "letter":
             to = data.get("to") or ""
             add(Step("brief", e.occurred_at, e.bpmn_name or data.get("template") or "Brief", e.actor, e.bpmn_id,
                      detail=("aan de klager" if to == "klager" else f"aan {to.replace('role:', 'rol ')}")
                      + (f" ({data['template']})" if data.get("template") else "")))
-        elif kind == "process_completed":
+        elif kind == EventType.PROCESS_COMPLETED:
             add(Step("afgesloten", e.occurred_at, STEP_LABELS["afgesloten"], e.actor))
 
     for before, step in zip(steps, steps[1:], strict=False):
@@ -303,8 +313,7 @@ def build_trace(runtime, instance_id: int) -> Trace:
             raise NotFound(f"complaint {instance_id} does not exist")
         version = session.get(DiagramVersion, instance.diagram_version_id)
         rows = list(session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id)))
-        events = list(session.scalars(select(AuditEvent).where(AuditEvent.instance_id == instance_id)
-                                      .order_by(AuditEvent.occurred_at, AuditEvent.id)))
+        events = load_histories(session, AuditEvent.instance_id == instance_id).get(instance_id, [])
         session.expunge_all()
     if instance.state:
         loaded = runtime.load(instance_id)

@@ -336,7 +336,7 @@ def _scenario_problems(config: OrganisationConfig, forms, xml: str, dependencies
                           "xml": xml, "dependencies": dependencies})
     try:
         result = subprocess.run(
-            [sys.executable, "-c", "from webapp.runtime.deploy import _scenario_child; _scenario_child()"],
+            [sys.executable, "-m", "webapp.scenarios.child"],
             input=payload, capture_output=True, text=True, encoding="utf-8", timeout=SCENARIO_TIMEOUT,
             cwd=REPO_ROOT)
     except subprocess.TimeoutExpired:
@@ -357,25 +357,6 @@ def _scenario_problems(config: OrganisationConfig, forms, xml: str, dependencies
         problems.append(DiagramProblem(f"scenario '{failed['name']}' faalt: {failed['failure']}",
                                        file=f"scenarios/{failed['file']}", line=int(line.group(1)) if line else None))
     return problems
-
-
-def _scenario_child() -> None:
-    """In the child process: run the scenarios, print one JSON line with the failures."""
-    from pathlib import Path
-
-    from webapp.runtime.forms import FormCatalog
-    from webapp.scenarios.runner import verify_organisation
-
-    request = json.loads(sys.stdin.read())
-    try:
-        results = verify_organisation(Path(request["folder"]), FormCatalog(*map(Path, request["forms"])),
-                                      request["xml"], request["dependencies"])
-        outcome: dict[str, Any] = {"failed": [
-            {"name": r.scenario.name, "file": r.scenario.path.name, "failure": r.failure}
-            for r in results if not r.passed]}
-    except Exception as exc:  # a scenario file that cannot be read, a crash in the runner
-        outcome = {"error": f"{type(exc).__name__}: {exc}"}
-    sys.stdout.write("\n" + json.dumps(outcome) + "\n")
 
 
 # -- deployment ----------------------------------------------------------------------------

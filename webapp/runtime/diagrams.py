@@ -16,6 +16,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
 
+from .bpmn import BPMN
 from .errors import DiagramError, DiagramProblem
 
 MAX_DIAGRAM_BYTES = 5 * 1024 * 1024
@@ -118,7 +119,6 @@ def parse_diagram(
 _REFERENCES = (("sequenceFlow", "sourceRef"), ("sequenceFlow", "targetRef"), ("boundaryEvent", "attachedToRef"),
                ("messageEventDefinition", "messageRef"), ("exclusiveGateway", "default"),
                ("inclusiveGateway", "default"), ("participant", "processRef"))
-_BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 
 
 def _dangling_references(root: etree._Element, filename: str) -> list[DiagramProblem]:
@@ -126,7 +126,7 @@ def _dangling_references(root: etree._Element, filename: str) -> list[DiagramPro
     ids = {e.get("id") for e in root.iter() if e.get("id")}
     problems = []
     for tag, attribute in _REFERENCES:
-        for element in root.iter(f"{{{_BPMN}}}{tag}"):
+        for element in root.iter(f"{{{BPMN}}}{tag}"):
             target = element.get(attribute)
             if target and target not in ids:
                 problems.append(DiagramProblem(f"{attribute} points to '{target}', which does not exist",
@@ -149,7 +149,7 @@ def _problem_from(exc: ValidationException, documents: dict[str, etree._Element]
     elif line and not element_id and file in documents:
         # Schema errors carry only a line: name the BPMN element that stands there.
         here = next((e for e in documents[file].iter() if isinstance(e.tag, str) and e.sourceline == int(line)
-                     and e.get("id") and etree.QName(e).namespace == _BPMN), None)
+                     and e.get("id") and etree.QName(e).namespace == BPMN), None)
         if here is not None:
             element_id, exc.name = here.get("id"), exc.name or here.get("name")
     message = str(exc.args[0]) if exc.args else str(exc)

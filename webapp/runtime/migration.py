@@ -44,6 +44,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from webapp.db.models import DiagramVersion, Instance, Organisation
+from webapp.vocabulary import EventType, InstanceStatus
 
 from .diagrams import ParsedDiagram
 from .errors import KlachtrouteError, NotFound
@@ -254,7 +255,7 @@ def preview(runtime, slug: str, to_version_id: int) -> list[Candidate]:
             select(Instance.id, Instance.reference, Instance.state, Instance.diagram_version_id,
                    DiagramVersion.version)
             .join(DiagramVersion, Instance.diagram_version_id == DiagramVersion.id)
-            .where(Instance.organisation_id == target.organisation_id, Instance.status == "running",
+            .where(Instance.organisation_id == target.organisation_id, Instance.status == InstanceStatus.RUNNING,
                    DiagramVersion.version < target.version)
             .order_by(Instance.id).execution_options(yield_per=200))
         candidates = []
@@ -299,14 +300,14 @@ def _migrate_one(runtime, config, target: DiagramVersion, new: ParsedDiagram, in
             reference = instance.reference
             current = session.get(DiagramVersion, instance.diagram_version_id)
             from_version = current.version
-            if instance.status != "running":
+            if instance.status != InstanceStatus.RUNNING:
                 return refused(["deze klacht is afgesloten"])
             if current.version >= target.version:
                 return refused([f"deze klacht staat al op versie {current.version}"])
             workflow = _move(load_state(instance.state, runtime.diagram(current.id, session)), new, config)
             loaded = LoadedWorkflow(workflow, new, config)
             recorder = StepRecorder(config, instance.reference, actor_email)
-            recorder.record("migrated", {"from_version": current.version, "to_version": target.version})
+            recorder.record(EventType.MIGRATED, {"from_version": current.version, "to_version": target.version})
             loaded.run(recorder)
             loaded.fire_timers(recorder)
             instance.diagram_version_id = target.id

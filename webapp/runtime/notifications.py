@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from webapp import clock
 from webapp.db.models import HumanTask, Instance, OutboxMessage
-
-from . import clock
+from webapp.vocabulary import HumanTaskState
 
 DUE_SOON = timedelta(hours=24)
 
@@ -37,7 +37,7 @@ def warn_due_soon(runtime, limit: int = 200) -> int:
     now = clock.now()
     with runtime.write_sessions.begin() as session:
         query = (select(HumanTask, Instance.reference).join(Instance, Instance.id == HumanTask.instance_id)
-                 .where(HumanTask.state == "ready", HumanTask.due_at.is_not(None),
+                 .where(HumanTask.state == HumanTaskState.READY, HumanTask.due_at.is_not(None),
                         HumanTask.due_at > now, HumanTask.due_at <= now + DUE_SOON,
                         HumanTask.due_soon_notified_at.is_(None), HumanTask.role.is_not(None))
                  .order_by(HumanTask.due_at).limit(limit))

@@ -13,9 +13,10 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from webapp import clock
 from webapp.db.models import HumanTask, Instance, OutboxMessage
+from webapp.vocabulary import InstanceStatus
 
-from . import clock
 from .serialization import dump_state, load_state
 
 DEFAULT_MONTHS = 24
@@ -81,7 +82,7 @@ def run_retention(runtime, batch: int = 200) -> list[RetentionResult]:
         while True:
             with runtime.write_sessions.begin() as session:
                 rows = session.scalars(select(Instance).where(
-                    Instance.organisation_id == org_id, Instance.status == "completed",
+                    Instance.organisation_id == org_id, Instance.status == InstanceStatus.COMPLETED,
                     Instance.closed_at < cutoff, Instance.purged_at.is_(None)).limit(batch)).all()
                 for instance in rows:
                     purge_instance(runtime, session, instance, now)

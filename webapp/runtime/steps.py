@@ -24,17 +24,15 @@ from SpiffWorkflow.util.task import TaskState
 
 from handlers.operators import OPERATORS
 from handlers.working_days import diagram_functions
+from webapp import clock
+from webapp.vocabulary import EventType
 
-from . import clock
 from .diagrams import ParsedDiagram
 from .errors import ConflictError, InvalidWorkflowState, KlachtrouteError
 from .organisations import OrganisationConfig
 from .sandbox import SandboxedScriptEngine
-<<<<<<< HEAD
 from .sandbox_errors import StepBudgetExceeded
-=======
 from .targets import is_target, task_due
->>>>>>> procfix
 
 SYSTEM = "system"
 MAX_ENGINE_TASKS = 500  # engine tasks one step may run (a complaint's diagram has tens)
@@ -86,7 +84,7 @@ class StepRecorder:
         self.outbox.append(QueuedMessage(kind, recipient, subject, body, template))
         # The audit names who received it (a role, the complainant), never an address.
         to = recipient if recipient.startswith("role:") or recipient == "post" else "klager"
-        self.record("message_sent", {"kind": kind, "to": to, "template": template}, actor=SYSTEM)
+        self.record(EventType.MESSAGE_SENT, {"kind": kind, "to": to, "template": template}, actor=SYSTEM)
 
 
 _current_step: contextvars.ContextVar[StepRecorder] = contextvars.ContextVar("klachtroute_step")
@@ -219,17 +217,17 @@ class LoadedWorkflow:
                 return
             description = getattr(spec, "description", "") or ""
             if "Timer" in description:
-                event_type = "timer_fired"
+                event_type = EventType.TIMER_FIRED
             elif "Gateway" in description:
-                event_type = "gateway_passed"
+                event_type = EventType.GATEWAY_PASSED
             elif "Message" in description and isinstance(spec, CatchingEvent):
-                event_type = "message_received"
+                event_type = EventType.MESSAGE_RECEIVED
             elif "End Event" in description:
-                event_type = "end_event"
+                event_type = EventType.END_EVENT
             else:
-                event_type = "element_completed"
+                event_type = EventType.ELEMENT_COMPLETED
             data: dict[str, Any] = {"type": description}
-            if event_type == "gateway_passed":
+            if event_type == EventType.GATEWAY_PASSED:
                 data["to"] = [_element_id(c) for c in task.children
                               if c.has_state(TaskState.DEFINITE_MASK | TaskState.FINISHED_MASK)
                               and c.state != TaskState.CANCELLED]
@@ -249,7 +247,7 @@ class LoadedWorkflow:
             # An event-based gateway's timer is recorded when its catch event completes, below.
             for task in [t for t in fired if isinstance(t.task_spec.event_definition, TimerEventDefinition)]:
                 recorder.fired_timers.add(task.id)
-                recorder.record("timer_fired", {"due": task._get_internal_data("event_value"),
+                recorder.record(EventType.TIMER_FIRED, {"due": task._get_internal_data("event_value"),
                                                 "interrupting": getattr(task.task_spec, "cancel_activity", True)},
                                 bpmn_id=task.task_spec.bpmn_id, bpmn_name=task.task_spec.bpmn_name, actor=SYSTEM)
             self.workflow.do_engine_steps(did_complete_task=self._on_engine_task(recorder))

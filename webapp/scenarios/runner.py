@@ -22,11 +22,13 @@ from webapp.runtime.errors import KlachtrouteError
 from webapp.runtime.forms import FormCatalog
 from webapp.runtime.organisations import OrganisationConfig, load_config
 from webapp.runtime.service import Actor, Runtime
+from webapp.vocabulary import EventType, HumanTaskState
 
 from .model import Scenario, load_scenarios
 
 SCENARIO_DIR = "scenarios"
-NOT_PASSED = {"task_ready", "task_cancelled", "task_claimed", "task_released", "task_handed_over"}
+NOT_PASSED = {EventType.TASK_READY, EventType.TASK_CANCELLED, EventType.TASK_CLAIMED, EventType.TASK_RELEASED,
+              EventType.TASK_HANDED_OVER}
 
 
 class ScenarioFailure(AssertionError):
@@ -83,7 +85,7 @@ class _Run:
     def _ready(self) -> list[HumanTask]:
         with self.runtime.sessions() as s:
             return list(s.scalars(select(HumanTask).where(HumanTask.instance_id == self.instance_id,
-                                                          HumanTask.state == "ready").order_by(HumanTask.id)))
+                                                          HumanTask.state == HumanTaskState.READY).order_by(HumanTask.id)))
 
     def _find_task(self, name: str) -> HumanTask:
         matches = [t for t in self._ready() if name in (t.name, t.bpmn_id)]
@@ -187,7 +189,7 @@ class _Run:
         if "status" in expect and instance.status != expect["status"]:
             problems.append(f"status is '{instance.status}', expected '{expect['status']}'")
         if "end_event" in expect:
-            ends = [a.bpmn_id for a in audit if a.event_type == "end_event"]
+            ends = [a.bpmn_id for a in audit if a.event_type == EventType.END_EVENT]
             if expect["end_event"] not in ends:
                 problems.append(f"end event '{expect['end_event']}' not reached; reached: {ends or 'none'}")
         for element in expect.get("passed", []):
@@ -197,11 +199,11 @@ class _Run:
             if element in passed:
                 problems.append(f"element '{element}' was passed, expected not")
         if "timers_fired" in expect:
-            fired = Counter(a.bpmn_id for a in audit if a.event_type == "timer_fired")
+            fired = Counter(a.bpmn_id for a in audit if a.event_type == EventType.TIMER_FIRED)
             if set(fired) != set(expect["timers_fired"]):
                 problems.append(f"timers fired: {sorted(fired)}, expected {sorted(expect['timers_fired'])}")
         for gateway, target in expect.get("decisions", {}).items():
-            taken = [t for a in audit if a.event_type == "gateway_passed" and a.bpmn_id == gateway
+            taken = [t for a in audit if a.event_type == EventType.GATEWAY_PASSED and a.bpmn_id == gateway
                      for t in a.data.get("to", [])]
             if target not in taken:
                 problems.append(f"gateway '{gateway}' went to {taken or 'nowhere yet'}, expected '{target}'")
@@ -255,7 +257,7 @@ def run_scenario(config: OrganisationConfig, scenario: Scenario, forms: FormCata
     result = ScenarioResult(scenario)
     try:
         virtual = clock.VirtualClock(parse_deadline(scenario.start))
-        with clock.use_clock(virtual):
+        with clock.using_clock(virtual):
             runtime = Runtime(make_session_factory(engine), {config.slug: config}, forms or FormCatalog())
             runtime.ensure_organisations()
             runtime.deploy(config.slug, xml, dependencies)

@@ -15,19 +15,8 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from webapp.runtime.bpmn import ACTIVITIES, BPMN, BPMNDI, DC, DI, DI_NSMAP, FLOW_NODES, GATEWAYS
 from webapp.runtime.diagrams import parse_xml
-
-BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-BPMNDI = "http://www.omg.org/spec/BPMN/20100524/DI"
-DC = "http://www.omg.org/spec/DD/20100524/DC"
-DI = "http://www.omg.org/spec/DD/20100524/DI"
-DI_NSMAP = {"bpmndi": BPMNDI, "dc": DC, "di": DI}
-
-ACTIVITIES = {"task", "userTask", "manualTask", "serviceTask", "scriptTask", "sendTask", "receiveTask",
-              "businessRuleTask", "callActivity", "subProcess", "transaction", "adHocSubProcess"}
-EVENTS = {"startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent"}
-GATEWAYS = {"exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway", "complexGateway"}
-FLOW_NODES = ACTIVITIES | EVENTS | GATEWAYS
 
 COLUMN = 170  # one rank of the flow
 ROW = 130  # one node slot within a lane
