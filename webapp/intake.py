@@ -22,7 +22,7 @@ from typing import Any
 
 from webapp.runtime.errors import ConfigError, KlachtrouteError
 from webapp.runtime.organisations import OrganisationConfig
-from webapp.runtime.service import Actor, Runtime, Started
+from webapp.runtime.service import Actor, RowsHook, Runtime, Started
 
 # Who started a complaint that came in through the public form (audit trail, "started by").
 WEB_FORM_IDENTITY = "klager (webformulier)"
@@ -43,7 +43,11 @@ TYPE_LABELS: dict[str, str] = {
     "suggestie": "Een suggestie (verbeterpunt)",
     "signaal": "Een signaal",
 }
-CHANNELS = ("website", "email", "telefoon", "brief", "mondeling")
+CHANNELS = ("website", "email", "telefoon", "brief", "mondeling", "via_een_ander")
+CHANNEL_LABELS: dict[str, str] = {
+    "website": "Webformulier", "email": "E-mail", "telefoon": "Telefoon", "brief": "Brief",
+    "mondeling": "Mondeling", "via_een_ander": "Via een ander",
+}
 ANONYMOUS_POLICIES = ("refuse", "signal", "allow")
 SIGNAL = "signaal"
 
@@ -54,6 +58,8 @@ MAX_LENGTH: dict[str, int] = {
     "telefoon": 30,
     "locatie": 200,
     "datum_gebeurtenis": 20,
+    "datum_kennisname": 20,
+    "namens": 200,
     "omschrijving": 5000,
 }
 
@@ -223,6 +229,24 @@ def _too_long(name: str, text: str) -> str | None:
     return None
 
 
+def _check_date(raw: Any, name: str, today: date, errors: dict[str, str]) -> date | None:
+    """An optional date that cannot lie after `today`; a problem goes into `errors`."""
+    if raw in (None, "") or name in errors:
+        return None
+    try:
+        day = parse_date(raw)
+        if day.year < 1900:
+            raise _Invalid
+    except _Invalid:
+        errors[name] = "Vul een bestaande datum in, zoals 14-02-2026."
+        return None
+    if day > today:
+        errors[name] = ("De datum van de gebeurtenis kan niet in de toekomst liggen." if name == "datum_gebeurtenis"
+                        else "Deze datum kan niet in de toekomst liggen.")
+        return None
+    return day
+
+
 def check_intake(config: OrganisationConfig, submitted: Mapping[str, Any], today: date,
                  kanaal: str = "website") -> IntakeResult:
     """Validate a submission and apply the organisation's intake rules.
@@ -259,6 +283,7 @@ def check_intake(config: OrganisationConfig, submitted: Mapping[str, Any], today
     naam, email, telefoon = text("naam"), text("email"), text("telefoon")
     relatie, soort, locatie = text("relatie"), text("soort"), text("locatie")
     omschrijving = text("omschrijving")
+    namens = text("namens")  # on whose behalf (a registration by staff: "via een ander")
     anoniem, toestemming = flag("anoniem"), flag("toestemming")
 
     if kanaal not in CHANNELS:
@@ -306,24 +331,19 @@ def check_intake(config: OrganisationConfig, submitted: Mapping[str, Any], today
     if not omschrijving:
         errors.setdefault("omschrijving", "Beschrijf wat er is gebeurd.")
 
-    # When it happened; complaints lapse after the organisation's term.
-    datum: date | None = None
-    raw_date = get("datum_gebeurtenis")
+    # When it happened; complaints lapse after the organisation's term, counted from the day the
+    # complainant learnt of it (`datum_kennisname`, M.O.S.) when that is given, else from the event.
+    datum = _check_date(get("datum_gebeurtenis"), "datum_gebeurtenis", today, errors)
+    kennisname = _check_date(get("datum_kennisname"), "datum_kennisname", today, errors)
+    if datum and kennisname and kennisname < datum:
+        errors["datum_kennisname"] = "U kunt niet van de gebeurtenis weten vóór zij plaatsvond."
+        kennisname = None
     lapse_applies = bool(rules.lapse_months) and soort == "klacht"
-    if raw_date not in (None, "") and "datum_gebeurtenis" not in errors:
-        try:
-            datum = parse_date(raw_date)
-            if datum.year < 1900:
-                raise _Invalid
-        except _Invalid:
-            errors["datum_gebeurtenis"] = "Vul een bestaande datum in, zoals 14-02-2026."
-        else:
-            if datum > today:
-                errors["datum_gebeurtenis"] = "De datum van de gebeurtenis kan niet in de toekomst liggen."
-            elif lapse_applies and datum < months_before(today, rules.lapse_months or 0):
-                errors["datum_gebeurtenis"] = rules.lapse_explanation
-                rule = rule or "lapse"
-    elif lapse_applies and "datum_gebeurtenis" not in errors:
+    counted_from = kennisname or datum
+    if lapse_applies and counted_from and counted_from < months_before(today, rules.lapse_months or 0):
+        errors["datum_kennisname" if kennisname else "datum_gebeurtenis"] = rules.lapse_explanation
+        rule = rule or "lapse"
+    elif lapse_applies and get("datum_gebeurtenis") in (None, "") and "datum_gebeurtenis" not in errors:
         errors["datum_gebeurtenis"] = "Vul de datum van de gebeurtenis in."
 
     if not toestemming:
@@ -342,6 +362,10 @@ def check_intake(config: OrganisationConfig, submitted: Mapping[str, Any], today
         "kanaal": kanaal,
         "toestemming": True,
     }
+    if namens:
+        data["namens"] = namens
+    if kennisname:
+        data["datum_kennisname"] = kennisname.isoformat()
     return IntakeResult(data=data, complaint_type=soort, location=locatie or None, signal=signal)
 
 
@@ -352,10 +376,12 @@ def web_form_actor(slug: str) -> Actor:
     return Actor(WEB_FORM_IDENTITY, slug)
 
 
-def start_intake(runtime: Runtime, slug: str, result: IntakeResult, actor: Actor | None = None) -> Started:
-    """Start the organisation's current diagram with checked intake data (as the web form by default)."""
+def start_intake(runtime: Runtime, slug: str, result: IntakeResult, actor: Actor | None = None,
+                 with_rows: RowsHook | None = None) -> Started:
+    """Start the organisation's current diagram with checked intake data (as the web form by default);
+    `with_rows` adds rows (the attached documents) in the intake's transaction."""
     return runtime.start(slug, result.data, actor=actor or web_form_actor(slug),
-                         complaint_type=result.complaint_type, location=result.location)
+                         complaint_type=result.complaint_type, location=result.location, with_rows=with_rows)
 
 
 def submit_complaint(runtime: Runtime, slug: str, submitted: Mapping[str, Any], today: date, *,
