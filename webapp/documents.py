@@ -69,7 +69,8 @@ class Upload:
 
 def describe_size(size: int) -> str:
     if size >= 1024 * 1024:
-        return f"{size / (1024 * 1024):.1f} MB".replace(".", ",")
+        megabytes = size / (1024 * 1024)
+        return f"{megabytes:.0f} MB" if megabytes == int(megabytes) else f"{megabytes:.1f} MB".replace(".", ",")
     return f"{max(1, round(size / 1024))} kB"
 
 
