@@ -120,7 +120,7 @@ class Instance(Base):
     created_at: Mapped[datetime]  # when it was registered here (the form, the API, a colleague)
     # When the organisation actually received it (a phone call three days before it was registered):
     # the diagram's `ontvangen_op`, from which every deadline counts.
-    received_at: Mapped[datetime]
+    received_at: Mapped[datetime | None]  # always set (null only in theory: see migration 0010)
     channel: Mapped[str | None] = mapped_column(String(20))  # website, telefoon, email, brief, ...
     # Registered more than a working day after it was received (see webapp.registration).
     registered_late: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

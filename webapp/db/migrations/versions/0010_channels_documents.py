@@ -22,19 +22,18 @@ _KANAAL = re.compile(r'"kanaal"\s*:\s*"([a-z_-]{1,20})"')
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("instances", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("received_at", webapp.db.types.UTCDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column("channel", sa.String(length=20), nullable=True))
-        batch_op.add_column(sa.Column("registered_late", sa.Boolean(), nullable=False, server_default=sa.false()))
-    # Every complaint so far was registered the moment it came in.
+    # Plain ADD COLUMN (no batch): a batch rebuild of instances on SQLite trips the foreign keys to it.
+    op.add_column("instances", sa.Column("received_at", webapp.db.types.UTCDateTime(timezone=True), nullable=True))
+    op.add_column("instances", sa.Column("channel", sa.String(length=20), nullable=True))
+    op.add_column("instances", sa.Column("registered_late", sa.Boolean(), nullable=False,
+                                         server_default=sa.false()))
+    # Every complaint so far was registered the moment it came in. The column stays nullable: making
+    # it NOT NULL would rebuild the instances table on SQLite, which the foreign keys to it forbid;
+    # the runtime always sets it.
     op.execute("UPDATE instances SET received_at = created_at")
     _carry_channels()
-    with op.batch_alter_table("instances", schema=None) as batch_op:
-        batch_op.alter_column("received_at", existing_type=webapp.db.types.UTCDateTime(timezone=True),
-                              nullable=False)
-    with op.batch_alter_table("human_tasks", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("overdue_notified_at", webapp.db.types.UTCDateTime(timezone=True),
-                                      nullable=True))
+    op.add_column("human_tasks", sa.Column("overdue_notified_at", webapp.db.types.UTCDateTime(timezone=True),
+                                           nullable=True))
     # Tasks already overdue at the upgrade count as told: no flood of old news to the overseer.
     tasks = sa.table("human_tasks", sa.column("state", sa.String),
                      sa.column("due_at", webapp.db.types.UTCDateTime(timezone=True)),
