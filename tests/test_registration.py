@@ -4,6 +4,7 @@ moment is refused. Real organisations (bpmn/), the real engine, a real database.
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 
 import pytest
@@ -11,7 +12,7 @@ from lxml import html
 from sqlalchemy import func, select
 
 from webapp.accounts import create_token
-from webapp.db.models import AuditEvent, HumanTask, Instance
+from webapp.db.models import AuditEvent, Document, HumanTask, Instance
 from webapp.intake import IntakeRefused
 from webapp.registration import register_complaint
 from webapp.runtime import clock
@@ -63,7 +64,10 @@ def test_a_phone_complaint_registered_three_days_late_counts_its_deadlines_from_
     form = browser.get(f"/{SAMEN}/klachten/registreren")
     assert form.status_code == 200 and "Hoe kwam de klacht binnen?" in text(form)
 
-    response = browser.post(f"/{SAMEN}/klachten/registreren", PHONE_CALL, follow_redirects=True)
+    letter = b"From: anna@example.nl\r\nSubject: Natte kleren\r\nDate: Thu, 26 Feb 2026 14:40:00 +0100\r\n\r\nZie het gesprek.\r\n"
+    response = browser.post(f"/{SAMEN}/klachten/registreren",
+                            {**PHONE_CALL, "bestanden": [(io.BytesIO(letter), "nagezonden.eml")]},
+                            content_type="multipart/form-data", follow_redirects=True)
 
     assert response.status_code == 200
     assert "SAMEN-2026-0001 is geregistreerd (te laat" in text(response)
@@ -73,10 +77,12 @@ def test_a_phone_complaint_registered_three_days_late_counts_its_deadlines_from_
     with runtime.sessions() as s:
         instance = s.scalar(select(Instance))
         entered = s.scalar(select(AuditEvent).where(AuditEvent.event_type == "complaint_entered"))
+        kept = s.scalar(select(Document))
     received = datetime(2026, 2, 26, 14, 30, tzinfo=AMS)
     assert instance.received_at == received and instance.created_at == clock.now()
     assert instance.channel == "telefoon" and instance.registered_late is True
     assert entered.actor == "bea@samen.nl" and entered.data["late"] is True
+    assert (kept.instance_id, kept.content, kept.side) == (instance.id, letter, "klager")  # in the intake's step
     # The procedure's ontvangen_op is the moment of receipt ...
     data = runtime.load(instance.id).workflow.last_task.data
     assert data["ontvangen_op"] == received.astimezone(UTC).isoformat() and data["namens"] == "haar zoon Tim"
