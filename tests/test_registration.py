@@ -20,6 +20,7 @@ from webapp.runtime.organisations import BPMN_ROOT
 from webapp.runtime.service import Actor, Runtime
 
 from .conftest import AMS
+from .test_upgrade import empty_database  # noqa: F401 - the fixture
 
 SAMEN = "samen-kinderopvang"
 PHONE_CALL = {  # Thursday 26 February 2026, 14:30; registered Monday 2 March, 09:00 (the vclock)
@@ -194,3 +195,26 @@ def test_mos_counts_the_lapse_from_when_the_complainant_knew(runtime, add_organi
     anonymous = register_complaint(runtime, "mos", {**PHONE_CALL, "anoniem": "ja", "naam": ""}, actor)
     with runtime.sessions() as s:
         assert s.get(Instance, anonymous.instance_id).complaint_type == "signaal"
+
+
+def test_the_upgrade_carries_receipt_and_channel_forward(empty_database):  # noqa: F811 - the fixture
+    """Complaints of the previous release: received when they were registered, their channel
+    from their data's `kanaal`."""
+    from sqlalchemy import text as sql
+
+    from webapp.db import migrate
+    from webapp.db.session import make_engine
+
+    from .test_upgrade import _install_previous_release
+
+    before = _install_previous_release(empty_database)
+    engine = make_engine(empty_database)
+    try:
+        migrate.upgrade(engine)
+        with engine.connect() as conn:
+            rows = conn.execute(sql("SELECT channel, received_at = created_at FROM instances")).all()
+    finally:
+        engine.dispose()
+    assert len(rows) == len(before["instances"])
+    assert all(same for _, same in rows)
+    assert {channel for channel, _ in rows} == {"website", "telefoon", "email", "mondeling"}
