@@ -23,7 +23,7 @@ from typing import Any
 from handlers.working_days import add_months
 from webapp.runtime.errors import ConfigError, KlachtrouteError
 from webapp.runtime.organisations import OrganisationConfig
-from webapp.runtime.service import Actor, Runtime, Started
+from webapp.runtime.service import Actor, RowsHook, Runtime, Started
 
 # Who started a complaint that came in through the public form (audit trail, "started by").
 WEB_FORM_IDENTITY = "klager (webformulier)"
@@ -44,7 +44,11 @@ TYPE_LABELS: dict[str, str] = {
     "suggestie": "Een suggestie (verbeterpunt)",
     "signaal": "Een signaal",
 }
-CHANNELS = ("website", "email", "telefoon", "brief", "mondeling")
+CHANNELS = ("website", "email", "telefoon", "brief", "mondeling", "via_een_ander")
+CHANNEL_LABELS: dict[str, str] = {
+    "website": "Webformulier", "email": "E-mail", "telefoon": "Telefoon", "brief": "Brief",
+    "mondeling": "Mondeling", "via_een_ander": "Via een ander",
+}
 ANONYMOUS_POLICIES = ("refuse", "signal", "allow")
 SIGNAL = "signaal"
 
@@ -56,6 +60,7 @@ MAX_LENGTH: dict[str, int] = {
     "locatie": 200,
     "datum_gebeurtenis": 20,
     "datum_kennisname": 20,
+    "namens": 200,
     "omschrijving": 5000,
 }
 
@@ -299,6 +304,7 @@ def check_intake(config: OrganisationConfig, submitted: Mapping[str, Any], today
     naam, email, telefoon = text("naam"), text("email"), text("telefoon")
     relatie, soort, locatie = text("relatie"), text("soort"), text("locatie")
     omschrijving = text("omschrijving")
+    namens = text("namens")  # on whose behalf (a registration by staff: "via een ander")
     anoniem, toestemming = flag("anoniem"), flag("toestemming")
 
     if kanaal not in CHANNELS:
@@ -373,6 +379,10 @@ def check_intake(config: OrganisationConfig, submitted: Mapping[str, Any], today
         "kanaal": kanaal,
         "toestemming": True,
     }
+    if namens:
+        data["namens"] = namens
+    if kennisname:
+        data["datum_kennisname"] = kennisname.isoformat()
     return IntakeResult(data=data, complaint_type=soort, location=locatie or None, signal=signal)
 
 
@@ -383,10 +393,12 @@ def web_form_actor(slug: str) -> Actor:
     return Actor(WEB_FORM_IDENTITY, slug)
 
 
-def start_intake(runtime: Runtime, slug: str, result: IntakeResult, actor: Actor | None = None) -> Started:
-    """Start the organisation's current diagram with checked intake data (as the web form by default)."""
+def start_intake(runtime: Runtime, slug: str, result: IntakeResult, actor: Actor | None = None,
+                 with_rows: RowsHook | None = None) -> Started:
+    """Start the organisation's current diagram with checked intake data (as the web form by default);
+    `with_rows` adds rows (the attached documents) in the intake's transaction."""
     return runtime.start(slug, result.data, actor=actor or web_form_actor(slug),
-                         complaint_type=result.complaint_type, location=result.location)
+                         complaint_type=result.complaint_type, location=result.location, with_rows=with_rows)
 
 
 def submit_complaint(runtime: Runtime, slug: str, submitted: Mapping[str, Any], today: date, *,

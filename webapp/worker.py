@@ -16,7 +16,7 @@ from datetime import datetime
 
 from webapp.mail import OutboxSender
 from webapp.runtime import clock
-from webapp.runtime.notifications import warn_due_soon
+from webapp.runtime.notifications import warn_due_soon, warn_overdue
 from webapp.runtime.retention import run_retention
 from webapp.runtime.service import Runtime
 
@@ -57,7 +57,7 @@ class Worker:
             if result.instances < self.batch_size:
                 break
         if not self.stop_event.is_set():
-            stats.warnings = warn_due_soon(self.runtime)
+            stats.warnings = warn_due_soon(self.runtime) + warn_overdue(self.runtime)
         while not self.stop_event.is_set():
             handled = self.sender.send_due(limit=self.batch_size)
             stats.messages += handled

@@ -8,12 +8,15 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -114,7 +117,13 @@ class Instance(Base):
     next_wakeup_at: Mapped[datetime | None] = mapped_column(index=True)
     complaint_type: Mapped[str | None] = mapped_column(String(40))
     location: Mapped[str | None] = mapped_column(String(200))
-    created_at: Mapped[datetime]
+    created_at: Mapped[datetime]  # when it was registered here (the form, the API, a colleague)
+    # When the organisation actually received it (a phone call three days before it was registered):
+    # the diagram's `ontvangen_op`, from which every deadline counts.
+    received_at: Mapped[datetime | None]  # always set (null only in theory: see migration 0010)
+    channel: Mapped[str | None] = mapped_column(String(20))  # website, telefoon, email, brief, ...
+    # Registered more than a working day after it was received (see webapp.registration).
+    registered_late: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     closed_at: Mapped[datetime | None]
     purged_at: Mapped[datetime | None]  # personal data removed under the retention period
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -151,6 +160,7 @@ class HumanTask(Base):
     form: Mapped[str | None] = mapped_column(String(200))
     due_at: Mapped[datetime | None]
     due_soon_notified_at: Mapped[datetime | None]  # when the holders of the role were warned
+    overdue_notified_at: Mapped[datetime | None]  # when the overseer was told it passed unmet
     state: Mapped[str] = mapped_column(String(20))  # ready, completed, cancelled
     claimed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     draft: Mapped[dict[str, Any] | None] = mapped_column(JSON)
@@ -258,3 +268,25 @@ class ThrottleCounter(Base):
     count: Mapped[int] = mapped_column(default=0)
     window_started_at: Mapped[datetime]
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class Document(Base):
+    """A file kept with a complaint (a letter, a photo, a saved email), stored in the database in
+    the transaction of the step that brought it; purged with the complaint's personal data."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(120))  # as sniffed from the content
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    added_by: Mapped[str] = mapped_column(String(254))  # an email, or "klager (webformulier)"
+    added_at: Mapped[datetime]
+    # Which side brought it (klager, organisatie), and M.O.S.'s mark: not shared with the other
+    # side, so it plays no part in the oordeel.
+    side: Mapped[str] = mapped_column(String(20), default="organisatie")
+    not_shared: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -1,6 +1,7 @@
 """Notifications to staff that the procedure itself does not name: a task has arrived for
-your role, and a task's deadline is near. They go through the outbox like every message;
-they are plumbing, not steps of the procedure, so they leave no audit event."""
+your role, a task's deadline is near, and (to the overseer) a deadline passed unmet. They go
+through the outbox like every message; they are plumbing, not steps of the procedure, so they
+leave no audit event."""
 
 from __future__ import annotations
 
@@ -56,3 +57,40 @@ def warn_due_soon(runtime, limit: int = 200) -> int:
             session.execute(update(HumanTask).where(HumanTask.id.in_([t.id for t, _ in rows]))
                             .values(due_soon_notified_at=now))
         return len(rows)
+
+
+def warn_overdue(runtime, limit: int = 200) -> int:
+    """Tell the organisation's overseer (webapp.oversight) of every open task whose deadline
+    has passed unmet, once per task, in the sweep after it passed: an acknowledgement that
+    did not go out is known the same day, not when the complaint's final term runs out."""
+    from webapp.oversight import overseer_roles  # the organisation's settings, not the runtime's
+
+    now = clock.now()
+    told = 0
+    with runtime.write_sessions.begin() as session:
+        query = (select(HumanTask, Instance.reference).join(Instance, Instance.id == HumanTask.instance_id)
+                 .where(HumanTask.state == "ready", HumanTask.due_at.is_not(None), HumanTask.due_at < now,
+                        HumanTask.overdue_notified_at.is_(None))
+                 .order_by(HumanTask.due_at).limit(limit))
+        if runtime.dialect == "postgresql":
+            query = query.with_for_update(of=HumanTask, skip_locked=True)
+        rows = session.execute(query).all()
+        for task, reference in rows:
+            config = runtime.organisations.get(runtime._slug_for(session, task.organisation_id))
+            roles = sorted(overseer_roles(config)) if config is not None else []
+            holder = config.roles.get(task.role or "", task.role) if config is not None else task.role
+            subject = f"Termijn verstreken: {task.name} ({reference})"
+            body = (f"De termijn van de taak {task.name} bij klacht {reference} is verstreken op "
+                    f"{_when(task.due_at)}, en de taak is nog niet afgerond (rol: {holder}).\n"
+                    "U ziet alle open termijnen op de pagina Toezicht in Klachtroute.")
+            if roles:
+                session.execute(OutboxMessage.__table__.insert(), [{
+                    "organisation_id": task.organisation_id, "instance_id": task.instance_id,
+                    "kind": "notification", "template": "termijn_verstreken", "recipient": f"role:{role}",
+                    "subject": subject, "body": body, "status": "pending", "attempts": 0, "created_at": now,
+                    "next_attempt_at": now} for role in roles])
+                told += 1
+        if rows:
+            session.execute(update(HumanTask).where(HumanTask.id.in_([t.id for t, _ in rows]))
+                            .values(overdue_notified_at=now))
+        return told

@@ -2,7 +2,8 @@
 retention period is removed from the workflow state, the task forms and the letters.
 What reports need stays: the complaint row (type, location, dates, status), the human
 task skeleton (names, roles, deadlines, who completed them) and the audit trail, which
-never holds a complainant's personal data, so its hash chain stays intact."""
+never holds a complainant's personal data, so its hash chain stays intact. A complaint's
+documents are deleted; the audit trail keeps their SHA-256, never their names."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from webapp import clock
-from webapp.db.models import HumanTask, Instance, OutboxMessage
+from webapp.db.models import Document, HumanTask, Instance, OutboxMessage
 from webapp.vocabulary import InstanceStatus
 
 from .serialization import dump_state, load_state
@@ -69,6 +70,8 @@ def purge_instance(runtime, session, instance: Instance, now: datetime) -> None:
     session.execute(update(HumanTask).where(HumanTask.instance_id == instance.id).values(draft=None))
     session.execute(update(OutboxMessage).where(OutboxMessage.instance_id == instance.id).values(
         body=PURGED, recipient="verwijderd"))
+    # Documents are personal data through and through; the audit trail keeps their hashes.
+    session.execute(delete(Document).where(Document.instance_id == instance.id))
 
 
 def run_retention(runtime, batch: int = 200) -> list[RetentionResult]:

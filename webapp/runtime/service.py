@@ -4,7 +4,7 @@ outgoing messages in one transaction, or changes nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -76,6 +76,10 @@ class Actor:
     @property
     def is_system(self) -> bool:
         return self.identity == SYSTEM
+
+
+# Adds rows that belong to a new complaint (its documents) in the intake's transaction.
+RowsHook = Callable[[Session, Instance], None]
 
 
 @dataclass(frozen=True)
@@ -195,8 +199,14 @@ class Runtime:
     # -- starting ------------------------------------------------------------------------
 
     def start(self, slug: str, data: dict[str, Any], actor: Actor | None = None,
-              complaint_type: str | None = None, location: str | None = None) -> Started:
+              complaint_type: str | None = None, location: str | None = None,
+              received_at: datetime | None = None, with_rows: RowsHook | None = None) -> Started:
         """Register a complaint and run its procedure up to the first waiting point.
+
+        `received_at`: when the organisation really received it (a phone call registered days
+        later); the diagram's `ontvangen_op`, so every deadline counts from it. Default: now.
+        `with_rows(session, instance)` adds rows that belong to the intake (its documents) in the
+        intake's transaction, before the procedure runs, so they stay when the procedure fails.
 
         No intake is ever lost: when the procedure fails, the complaint is still stored with
         its reference and data, and opens as an incident that the worker and staff retry."""
@@ -206,20 +216,27 @@ class Runtime:
         version_id = self.current_version_id(slug)
         diagram = self.diagram(version_id)
         now = clock.now()
+        received_at = received_at or now
+        if received_at > now:
+            raise ConflictError("het moment van ontvangst kan niet in de toekomst liggen")
         with self.write_sessions.begin() as session:
             reference = self._next_reference(session, config, org_id, now)
-            data = {**data, "referentie": reference, "ontvangen_op": now.isoformat(),
-                    "ontvangen_op_datum": long_date(now)}
+            data = {**data, "referentie": reference, "ontvangen_op": received_at.isoformat(),
+                    "ontvangen_op_datum": long_date(received_at)}
+            kanaal = data.get("kanaal")
             instance = Instance(
                 organisation_id=org_id, diagram_version_id=version_id, reference=reference,
                 status="running", state="", next_wakeup_at=None, complaint_type=complaint_type,
-                location=location, created_at=now)
+                location=location, created_at=now, received_at=received_at,
+                channel=kanaal[:20] if isinstance(kanaal, str) and kanaal else None)
             session.add(instance)
             session.flush()
             received = StepRecorder(config, reference, actor.identity)
             received.record("complaint_received", {"type": complaint_type, "location": location,
                                                    "diagram_version_id": version_id})
             self._write_records(session, [(instance, received)], now)
+            if with_rows is not None:
+                with_rows(session, instance)
             failure = self._run_start(session, instance, diagram, config, data, actor.identity)
             if failure is not None:
                 instance.start_data = data

@@ -85,9 +85,12 @@ def create_app(runtime: Runtime | None = None, **config: Any) -> Flask:
         api,
         auth,
         complaints,
+        documents_views,
         incidents_views,
         intake,
         modeller_views,
+        oversight_views,
+        registration,
         reports_views,
         staff,
         trace_views,
@@ -95,7 +98,7 @@ def create_app(runtime: Runtime | None = None, **config: Any) -> Flask:
 
     auth.init_app(app)
     for module in (auth, staff, complaints, incidents_views, intake, api, trace_views, modeller_views,
-                   reports_views):
+                   reports_views, documents_views, registration, oversight_views):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)  # the API authenticates by token or checks the session's own header
 

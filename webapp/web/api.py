@@ -328,6 +328,37 @@ def submit_complaint(org: str):
     return response
 
 
+@bp.post("/organisations/<org>/registrations")
+@authenticated
+def register_complaint(org: str):
+    """Staff register a complaint received elsewhere (webapp.registration)."""
+    from webapp.registration import register_complaint as register
+
+    member: Membership = g.member
+    roles = member.roles_in(org)
+    if not roles or org not in runtime().organisations:
+        raise ApiError(404, "Deze organisatie is onbekend, of u heeft er geen rol.")
+    if roles <= READ_ONLY_ROLES:
+        raise ApiError(403, "Als auditor kunt u meekijken, maar niets wijzigen.")
+    submitted = json_body(WRITE_BODY_LIMIT)
+    if not isinstance(submitted, dict):
+        raise ApiError(422, errors=[{"field": "", "message": "Stuur de registratie als JSON-object."}])
+    try:
+        done = register(runtime(), org, submitted, _actor(member, org), user_id=member.user_id)
+    except intake.IntakeRefused as exc:
+        raise ApiError(422, errors=[{"field": f, "message": m} for f, m in exc.errors.items()]) from None
+    except RuntimeNotFound:
+        raise ApiError(404, "Deze organisatie neemt nog geen klachten aan.") from None
+    with runtime().sessions() as session:
+        instance = session.get(Instance, done.instance_id)
+    response = jsonify({"reference": done.reference, "status": instance.status, "type": instance.complaint_type,
+                        "received_at": iso(instance.received_at), "registered_late": done.late,
+                        "claimed_task_id": done.claimed_task_id})
+    response.status_code = 201
+    response.headers["Location"] = url_for("api.complaint", reference=done.reference)
+    return response
+
+
 # -- tasks -------------------------------------------------------------------------------
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 
+from webapp import documents
 from webapp.intake import (
     MAX_LENGTH,
     RELATIONS,
@@ -24,12 +25,13 @@ from webapp.intake import (
     confirmation,
     long_date,
     start_intake,
+    web_form_actor,
 )
 from webapp.runtime import clock
 from webapp.runtime.errors import NotFound
 from webapp.runtime.organisations import OrganisationConfig
 
-from . import ratelimit
+from . import documents_views, ratelimit
 from .auth import runtime
 
 bp = Blueprint("intake", __name__)
@@ -40,7 +42,8 @@ SESSION_KEY = "klachtroute_ontvangen"
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # The form's fields in the order they are shown: the error summary follows it.
 FIELD_ORDER = ("anoniem", "naam", "email", "telefoon", "relatie", "soort", "locatie", "datum_gebeurtenis",
-               "omschrijving", "toestemming")
+               "omschrijving", "bijlagen", "toestemming")
+ATTACHMENTS = 3  # files a complainant may attach to the form
 
 
 @bp.after_request
@@ -48,6 +51,12 @@ def no_store(response):
     # The pages hold what a complainant typed and their reference: keep them out of caches.
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.url_value_preprocessor
+def _upload_limit(endpoint: str | None, _values) -> None:
+    if endpoint == "intake.form":  # the form takes attachments: lift the 1 MB body limit for it only
+        documents_views.allow_upload_body(ATTACHMENTS)
 
 
 @bp.app_template_filter("lange_datum")
@@ -91,15 +100,21 @@ def form(org: str):
             log.info("intake %s: honeypot filled in, nothing started", org)
             return render_template("intake_done.html", org=config, reference=None, confirmation=None)
         values = {k: v for k, v in request.form.items() if k not in ("csrf_token", HONEYPOT)}
+        uploads, refused = _attachments()
         try:
             ratelimit.check_intake_limit(org, config.name)
             result = check_intake(config, values, _today())
+            if refused:
+                raise IntakeRefused({"bijlagen": " ".join(refused)})
         except IntakeRefused as exc:
             errors, refused_by, status = exc.errors, exc.rule, getattr(exc, "http_status", 422)
+            if refused:
+                errors = {**errors, "bijlagen": " ".join(refused)}
         else:
             received = clock.now()
             try:
-                started = start_intake(runtime(), org, result)
+                started = start_intake(runtime(), org, result, with_rows=(lambda session, instance: documents.add_rows(
+                    session, instance, uploads, instance_actor(org), "klager")) if uploads else None)
             except NotFound:
                 return _unavailable(config)
             session[SESSION_KEY] = {"org": org, "referentie": started.reference, "soort": result.complaint_type,
@@ -110,7 +125,19 @@ def form(org: str):
     return render_template(
         "intake_form.html", org=config, rules=rules, values=values, errors=errors, summary=summary,
         refused_by=refused_by, relations=list(RELATIONS.items()), max_length=MAX_LENGTH,
-        today=_today().isoformat(), honeypot=HONEYPOT, date_type=_date_input_type(values)), status
+        today=_today().isoformat(), honeypot=HONEYPOT, date_type=_date_input_type(values),
+        attachments=ATTACHMENTS), status
+
+
+def _attachments() -> tuple[list[documents.Upload], list[str]]:
+    uploads, refused = documents_views.read_uploads("bijlagen")
+    if len(uploads) + len(refused) > ATTACHMENTS:
+        return [], [f"Voeg hoogstens {ATTACHMENTS} bestanden toe."]
+    return uploads, refused
+
+
+def instance_actor(org: str) -> str:
+    return web_form_actor(org).identity
 
 
 def _date_input_type(values: dict[str, Any]) -> str:

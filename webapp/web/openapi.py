@@ -10,6 +10,7 @@ import copy
 from typing import Any
 
 from webapp.intake import MAX_LENGTH, RELATIONS, TYPE_LABELS
+from webapp.registration import STAFF_CHANNELS
 
 JSON = "application/json"
 
@@ -179,6 +180,29 @@ SCHEMAS: dict[str, Any] = {
         description="The fields of the organisation's public complaint form. The organisation's intake rules "
                     "decide what else is required; every problem comes back at once, per field (`\"\"` for "
                     "the form as a whole). Other fields are ignored."),
+    "Registration": {"allOf": [_ref("ComplaintSubmission"), _obj({
+        "kanaal": {"type": "string", "enum": list(STAFF_CHANNELS),
+                   "description": "How it came in: telefoon, email, brief, mondeling or via_een_ander."},
+        "ontvangen_op": {"type": "string", "format": "date-time",
+                         "description": "When the organisation really received it, with offset "
+                                        "(2026-03-02T14:30:00+01:00); not in the future. Every deadline counts "
+                                        "from it."},
+        "namens": {"type": "string", "maxLength": MAX_LENGTH["namens"],
+                   "description": "On whose behalf the complainant complains."},
+        "datum_kennisname": {"type": "string", "maxLength": MAX_LENGTH["datum_kennisname"],
+                             "description": "When the complainant learnt of the event; the organisation's lapse "
+                                            "term (M.O.S.: six months) counts from it when given."},
+    }, required=["kanaal", "ontvangen_op"], closed=False)],
+        "description": "A complaint received elsewhere, registered by staff: the public form's fields (judged "
+                       "by the organisation's intake rules on the day of receipt) plus the channel and the "
+                       "moment of receipt."},
+    "RegistrationResult": _obj({
+        "reference": TEXT, "status": COMPLAINT_STATUS, "type": TEXT, "received_at": MOMENT,
+        "registered_late": {"type": "boolean",
+                            "description": "Registered more than one working day after it was received."},
+        "claimed_task_id": _nullable({"type": "integer", "description": "The registrant's own first task, "
+                                      "claimed for them (Kwartier: the employee's conversation)."}),
+    }),
     "SubmissionResult": _obj({"reference": TEXT, "status": COMPLAINT_STATUS,
                               "type": {"type": "string", "description": "klacht, compliment, suggestie or "
                                        "signaal (an anonymous report kept as a signal)."}}),
@@ -238,6 +262,20 @@ PATHS: dict[str, Any] = {
         "responses": {
             **_ok("Registered: the complaint's reference and status.", "SubmissionResult", "201"),
             **_errors(400, 404, 413, 415, 422, 500),
+        },
+    }},
+    "/organisations/{org}/registrations": {"post": {
+        "operationId": "registerComplaint", "tags": ["complaints"],
+        "summary": "Register a complaint received by phone, email, letter, in person or through someone else",
+        "description": "For staff with a role in the organisation (not auditors). The intake rules apply; the "
+                       "moment of receipt becomes the procedure's `ontvangen_op`. The body is at most 256 KB.",
+        "parameters": [{"name": "org", "in": "path", "required": True, "schema": {"type": "string"}},
+                       {"$ref": "#/components/parameters/CsrfHeader"}],
+        "requestBody": {"required": True, "content": {JSON: {"schema": _ref("Registration")}}},
+        "responses": {
+            **_ok("Registered: the complaint's reference, moment of receipt and lateness.", "RegistrationResult",
+                  "201"),
+            **_errors(400, 401, 403, 404, 413, 415, 422, 500),
         },
     }},
     "/tasks": {"get": {

@@ -31,6 +31,8 @@ EVENT_LABELS = {
     "element_completed": "Stap uitgevoerd", "end_event": "Einde bereikt", "task_claimed": "Taak opgepakt",
     "task_released": "Taak vrijgegeven", "task_handed_over": "Taak overgedragen", "error": "Fout",
     "complaint_registered": "Klacht geregistreerd",
+    "complaint_entered": "Klacht ingevoerd door een medewerker", "document_added": "Document toegevoegd",
+    "document_marked": "Document gemarkeerd",
 }
 
 
