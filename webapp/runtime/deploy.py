@@ -4,23 +4,17 @@ as a new version with what changed.
 - A draft may be incomplete, but it is well-formed, safe XML within the size limit.
   Importing a .bpmn file (Camunda Modeler, bpmn.io, the SpiffWorkflow modeller) is
   saving a draft from its bytes: UTF-8, with or without a byte order mark.
-- `check_draft` runs every check (`checks.check_organisation`: schema, parser, forms,
-  lanes, operators, letters, sandboxed expressions, layout, bpmnlint) and, when those
-  pass, the organisation's scenarios against the draft (`verify_organisation`).
+- `gate` (and `check_draft` for a draft of a stored organisation) runs every check
+  (`checks.check_organisation`: schema, parser, forms, lanes, operators, letters,
+  sandboxed expressions, layout, bpmnlint) and, when those pass, the organisation's
+  scenarios against the draft, in a limited child process (`gate.check_in_child`).
 - `deploy` refuses while any problem remains and otherwise stores a new version with
   a summary of the elements added, removed and changed since the previous one.
-
-Scenarios run in a child process: the scenario runner moves the process-wide clock
-seam (`clock.use_clock`), which in a web process would move every other request's
-clock (and an in-process worker's timers) with it.
 """
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
-import sys
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -32,10 +26,12 @@ from sqlalchemy.exc import IntegrityError
 from webapp.db.models import DiagramDraft, DiagramVersion
 
 from . import audit, clock
-from .checks import NS, check_organisation
+from .checks import NS
 from .diagrams import MAX_DIAGRAM_BYTES, diagram_sha256, parse_xml
 from .errors import ConflictError, DiagramError, DiagramProblem, NotFound
-from .organisations import REPO_ROOT, OrganisationConfig
+from .forms import FormCatalog
+from .gate import check_in_child
+from .organisations import OrganisationConfig
 
 __all__ = [
     "Deployment",
@@ -46,6 +42,7 @@ __all__ = [
     "decode_bpmn",
     "delete_draft",
     "deploy",
+    "gate",
     "import_bpmn",
     "list_drafts",
     "load_draft",
@@ -55,7 +52,6 @@ __all__ = [
 BPMN_NS = NS["bpmn"]
 BPMNDI_NS = NS["bpmndi"]
 XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
-SCENARIO_TIMEOUT = 300  # seconds for all scenarios of one draft
 
 
 @dataclass(frozen=True)
@@ -302,80 +298,31 @@ def delete_draft(runtime, slug: str, draft_id: int) -> None:
 # -- checks --------------------------------------------------------------------------------
 
 
-def check_draft(runtime, slug: str, xml: str | bytes,
-                dependencies: dict[str, str] | None = None) -> list[DiagramProblem]:
-    """Every check of a draft, as a list of problems (empty: it may be deployed).
+def gate(config: OrganisationConfig, forms: FormCatalog, xml: str | bytes,
+         dependencies: dict[str, str | bytes]) -> list[DiagramProblem]:
+    """The gate every diagram passes, the same for the web page, deploy and `klachtroute
+    check`: a list of problems (empty: it may be deployed).
 
-    In order, stopping early where later checks cannot say anything useful:
-    size (before parsing), encoding, DOCTYPE/entities; then `check_organisation`
-    (well-formed XML, the OMG BPMN 2.0 schema, SpiffBpmnParser get_spec and
-    get_subprocess_specs, forms, lanes to roles, operators and letters, expressions
-    and scripts in the sandbox, layout, bpmnlint); then, only when all of that passes,
-    the organisation's scenarios against the draft."""
-    config = runtime.organisation(slug)
-    deps = _dependencies_for(runtime, slug, dependencies)
+    In order, stopping early where later checks cannot say anything useful: size (before
+    parsing), encoding, DOCTYPE/entities, here; then, in a child process with CPU, memory
+    and wall-clock limits (`gate.check_in_child`), `check_organisation` (well-formed XML,
+    the OMG BPMN 2.0 schema, SpiffBpmnParser get_spec and get_subprocess_specs, forms,
+    lanes to roles, operators and letters, expressions and scripts in the sandbox, layout)
+    and bpmnlint; then, only when all of that passes, the organisation's scenarios against
+    the draft. Raises check_runner.ChecksBusy when too many checks run already."""
     try:
-        text, deps = _screen_all(config, xml, deps)
+        text, deps = _screen_all(config, xml, dependencies)
     except DiagramError as exc:
         return exc.problems
-    try:
-        problems = check_organisation(config, text, deps, forms=runtime.forms, lint=True)
-    except Exception as exc:  # the parser or a check crashed on a strange diagram: report, do not raise
-        return [DiagramProblem(f"de controle van het diagram liep vast: {type(exc).__name__}: {exc}",
-                               file=config.process_file)]
-    if problems:
-        return problems
-    return _scenario_problems(config, runtime.forms, text, deps)
+    return check_in_child(config, forms, text, deps)
 
 
-def _scenario_problems(config: OrganisationConfig, forms, xml: str, dependencies: dict[str, str]) -> list[DiagramProblem]:
-    """The organisation's scenarios against the draft, in a child process (see the module's doc)."""
-    if not any((config.folder / "scenarios").glob("*.yaml")):
-        return []
-    payload = json.dumps({"folder": str(config.folder), "forms": [str(root) for root in forms.roots],
-                          "xml": xml, "dependencies": dependencies})
-    try:
-        result = subprocess.run(
-            [sys.executable, "-c", "from webapp.runtime.deploy import _scenario_child; _scenario_child()"],
-            input=payload, capture_output=True, text=True, encoding="utf-8", timeout=SCENARIO_TIMEOUT,
-            cwd=REPO_ROOT)
-    except subprocess.TimeoutExpired:
-        return [DiagramProblem(f"de scenario's duurden langer dan {SCENARIO_TIMEOUT} seconden",
-                               file=f"{config.slug}/scenarios")]
-    lines = [line for line in result.stdout.splitlines() if line.strip()]
-    try:
-        outcome = json.loads(lines[-1])
-    except (IndexError, json.JSONDecodeError):
-        return [DiagramProblem(f"de scenario's konden niet draaien: {result.stderr.strip()[-500:]}",
-                               file=f"{config.slug}/scenarios")]
-    if "error" in outcome:
-        return [DiagramProblem(f"de scenario's konden niet draaien: {outcome['error']}",
-                               file=f"{config.slug}/scenarios")]
-    problems = []
-    for failed in outcome["failed"]:
-        line = re.search(r"\(line (\d+)\)", failed["failure"])
-        problems.append(DiagramProblem(f"scenario '{failed['name']}' faalt: {failed['failure']}",
-                                       file=f"scenarios/{failed['file']}", line=int(line.group(1)) if line else None))
-    return problems
-
-
-def _scenario_child() -> None:
-    """In the child process: run the scenarios, print one JSON line with the failures."""
-    from pathlib import Path
-
-    from webapp.runtime.forms import FormCatalog
-    from webapp.scenarios.runner import verify_organisation
-
-    request = json.loads(sys.stdin.read())
-    try:
-        results = verify_organisation(Path(request["folder"]), FormCatalog(*map(Path, request["forms"])),
-                                      request["xml"], request["dependencies"])
-        outcome: dict[str, Any] = {"failed": [
-            {"name": r.scenario.name, "file": r.scenario.path.name, "failure": r.failure}
-            for r in results if not r.passed]}
-    except Exception as exc:  # a scenario file that cannot be read, a crash in the runner
-        outcome = {"error": f"{type(exc).__name__}: {exc}"}
-    sys.stdout.write("\n" + json.dumps(outcome) + "\n")
+def check_draft(runtime, slug: str, xml: str | bytes,
+                dependencies: dict[str, str] | None = None) -> list[DiagramProblem]:
+    """Every check of an organisation's draft (`gate`), with the called processes of the
+    current version unless `dependencies` are given."""
+    config = runtime.organisation(slug)
+    return gate(config, runtime.forms, xml, _dependencies_for(runtime, slug, dependencies))
 
 
 # -- deployment ----------------------------------------------------------------------------
