@@ -63,6 +63,7 @@ class Outcome:
     value: Any = None
     exceeded: str | None = None  # "wall", "cpu" or "memory"
     error: str | None = None  # the child failed otherwise (an exception, a signal)
+    pid: int | None = None  # the child's, also its process group's (killed before returning)
 
     @property
     def ok(self) -> bool:
@@ -222,24 +223,24 @@ def run_limited(target: Callable[..., Any], args: tuple[Any, ...] = (), limits: 
     sender.close()
     try:
         if not receiver.poll(limits.wall_seconds):
-            return Outcome(exceeded="wall")
+            return Outcome(exceeded="wall", pid=process.pid)
         try:
             kind, payload = receiver.recv()
         except (EOFError, OSError):
             process.join(1)
-            return _death(process.exitcode)
+            return _death(process.exitcode, process.pid)
     finally:
         _kill_group(process)
         process.join()
         receiver.close()
     if kind == "ok":
-        return Outcome(value=payload)
+        return Outcome(value=payload, pid=process.pid)
     if kind in ("memory", "cpu"):
-        return Outcome(exceeded=kind)
-    return Outcome(error=payload)
+        return Outcome(exceeded=kind, pid=process.pid)
+    return Outcome(error=payload, pid=process.pid)
 
 
-def _death(exitcode: int | None) -> Outcome:
+def _death(exitcode: int | None, pid: int) -> Outcome:
     if exitcode in (-signal.SIGXCPU, -signal.SIGKILL):
-        return Outcome(exceeded="cpu")  # the soft limit's SIGXCPU, or the hard limit's SIGKILL
-    return Outcome(error=f"het controleproces stopte onverwacht (exitcode {exitcode})")
+        return Outcome(exceeded="cpu", pid=pid)  # the soft limit's SIGXCPU, or the hard limit's SIGKILL
+    return Outcome(error=f"het controleproces stopte onverwacht (exitcode {exitcode})", pid=pid)

@@ -14,6 +14,7 @@ clock (and an in-process worker's timers) with it.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 import pickle
@@ -51,7 +52,8 @@ def check_in_child(config: OrganisationConfig, forms: FormCatalog, xml: str,
     except KlachtrouteError as exc:  # a scenario file that cannot be read
         scenarios = exc
     limits, queue = check_runner.settings()
-    request = _Request(config, tuple(forms.roots), xml, dependencies,
+    # A fresh copy: what the configuration cached (its calendar) need not be picklable.
+    request = _Request(dataclasses.replace(config), tuple(forms.roots), xml, dependencies,
                        [] if isinstance(scenarios, Exception) else scenarios)
     with queue.slot():
         outcome = check_runner.run_limited(_gate, (request,), limits)
