@@ -185,10 +185,19 @@ def _apply_limits(limits: Limits) -> None:
     resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
 
 
+_SECRETS = ("DATABASE_URL", "TEST_DATABASE_URL", "SECRET_KEY", "SMTP_URL")
+_result_fd: int | None = None  # the child's end of the pipe to the parent
+
+
 def _child(conn, limits: Limits, target: Callable[..., Any], args: tuple[Any, ...]) -> None:
-    """In the child: its own process group (killed as a whole), its limits, then the work."""
+    """In the child: its own process group (killed as a whole), its limits, no secrets in its
+    environment (diagram code has no business with them), then the work."""
+    global _result_fd
     os.setpgid(0, 0)
     _apply_limits(limits)
+    for name in _SECRETS:
+        os.environ.pop(name, None)
+    _result_fd = conn.fileno()
     try:
         message: tuple[str, Any] = ("ok", target(*args))
     except MemoryError:
@@ -202,6 +211,14 @@ def _child(conn, limits: Limits, target: Callable[..., Any], args: tuple[Any, ..
     except MemoryError:
         conn.send(("memory", None))
     conn.close()
+
+
+def forked_helper() -> None:
+    """Call first in a process the child forks: it must not hold the pipe to the parent open
+    (the parent takes its end of file for the child's death)."""
+    if _result_fd is not None:
+        with contextlib.suppress(OSError):
+            os.close(_result_fd)
 
 
 def _kill_group(process) -> None:

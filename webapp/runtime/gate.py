@@ -158,6 +158,7 @@ class _Helper:
         read, write = os.pipe()
         self.pid = os.fork()
         if self.pid == 0:  # the helper: never returns
+            check_runner.forked_helper()
             os.close(read)
             try:
                 message = ("ok", _run(request, forms, scenarios))
