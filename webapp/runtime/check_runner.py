@@ -19,6 +19,7 @@ No Flask here: the web page, the CLI and deploy all call `deploy.gate` which cal
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import multiprocessing
 import os
 import resource
@@ -185,6 +186,13 @@ def _apply_limits(limits: Limits) -> None:
     resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
 
 
+def _die_with_parent() -> None:
+    """Linux: SIGKILL when the forkserver goes (it goes with the web process), so a check does
+    not outlive the application that waits for it. Best effort elsewhere."""
+    with contextlib.suppress(Exception):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+
+
 _SECRETS = ("DATABASE_URL", "TEST_DATABASE_URL", "SECRET_KEY", "SMTP_URL")
 _result_fd: int | None = None  # the child's end of the pipe to the parent
 
@@ -194,6 +202,7 @@ def _child(conn, limits: Limits, target: Callable[..., Any], args: tuple[Any, ..
     environment (diagram code has no business with them), then the work."""
     global _result_fd
     os.setpgid(0, 0)
+    _die_with_parent()
     _apply_limits(limits)
     for name in _SECRETS:
         os.environ.pop(name, None)
