@@ -187,8 +187,16 @@ def _apply_limits(limits: Limits) -> None:
 
 
 def _die_with_parent() -> None:
-    """Linux: SIGKILL when the forkserver goes (it goes with the web process), so a check does
-    not outlive the application that waits for it. Best effort elsewhere."""
+    """Linux: SIGKILL when the forkserver goes, and let it go with the web process: a child
+    holds the forkserver's 'alive' pipe open (for starting processes of its own, which a
+    check does not), which would keep a forkserver and a stuck check alive for ever."""
+    from multiprocessing import forkserver
+
+    alive = getattr(forkserver._forkserver, "_forkserver_alive_fd", None)
+    if alive is not None:
+        with contextlib.suppress(OSError):
+            os.close(alive)
+        forkserver._forkserver._forkserver_alive_fd = None
     with contextlib.suppress(Exception):
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
 
