@@ -246,3 +246,21 @@ def test_the_cli_and_the_web_page_give_the_same_problems(browser, make_user, tmp
     assert printed == [str(DiagramProblem(**p)).strip() for p in web]
     if element_id:
         assert element_id in [p["element_id"] for p in web]
+
+
+def test_check_and_publish_answer_busy_at_once_when_the_queue_is_full(runtime, browser, make_user, limits):
+    make_user(OWNER, "testorg:procesbeheerder")
+    browser.login(OWNER)
+    token = browser.csrf("/testorg/procesontwerp")
+    limits(running=1, waiting=0)
+    with check_runner.queue().slot():  # another organisation's check is running
+        checked = browser.client.post("/testorg/procesontwerp/controleren", json={"xml": draft()},
+                                      headers={"X-CSRFToken": token})
+        published = browser.client.post("/testorg/procesontwerp/publiceren", json={"xml": draft(), "note": "nieuw"},
+                                        headers={"X-CSRFToken": token})
+    for response in (checked, published):
+        assert response.status_code == 503
+        assert response.json["message"] == BUSY and response.headers["Retry-After"] == "60"
+    assert runtime.current_version_id("testorg") == 1  # nothing was published
+    assert browser.client.post("/testorg/procesontwerp/controleren", json={"xml": draft()},
+                               headers={"X-CSRFToken": token}).json["problems"] == []
