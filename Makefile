@@ -63,6 +63,7 @@ check: install
 
 bench: install
 	$(BIN)/python bench/bench_runtime.py
+	$(BIN)/python bench/bench_check.py
 
 clean:
 	rm -rf $(VENV) node_modules instance .pytest_cache .ruff_cache .import_linter_cache .grimp_cache

@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from webapp.db.models import AuditEvent, HumanTask, Instance, OutboxMessage
 from webapp.runtime import audit
-from webapp.runtime.deploy import deploy
 from webapp.runtime.errors import NotFound
 from webapp.runtime.migration import migrate, preview
 from webapp.runtime.service import Actor, Runtime
+from webapp.scenarios.publish import deploy
 
 from .conftest import AMS
 from .test_deploy import draft

@@ -335,29 +335,78 @@ def verify(folders: tuple[Path, ...], forms_root: Path | None) -> None:
 
 @main.command()
 @click.argument("folders", nargs=-1, type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--no-lint", is_flag=True, help="Skip bpmnlint (it needs node).")
-def check(folders: tuple[Path, ...], no_lint: bool) -> None:
-    """Static checks of organisation folders (default: all of bpmn/): schema, parser, forms,
-    lanes, operators, letters, expressions, layout, bpmnlint."""
-    from webapp.runtime.checks import check_organisation
-    from webapp.runtime.organisations import BPMN_ROOT, CONFIG_FILENAME, load_config
+@click.option("--forms", "forms_root", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Folder of the forms (default: forms/).")
+def check(folders: tuple[Path, ...], forms_root: Path | None) -> None:
+    """The gate of the modeller's Controleren and of every deploy, on organisation folders
+    (default: all of bpmn/): schema, parser, forms, lanes, operators, letters, expressions,
+    layout, bpmnlint and the scenarios, in the same limited child process. Exit code 1 when
+    a diagram has problems, 2 when a file cannot be read."""
+    from webapp.runtime.forms import FormCatalog
+    from webapp.runtime.organisations import BPMN_ROOT, CONFIG_FILENAME
 
+    forms = FormCatalog(forms_root) if forms_root else FormCatalog()
     folders = folders or tuple(sorted(p.parent for p in BPMN_ROOT.glob(f"*/{CONFIG_FILENAME}")))
-    total = 0
+    status = 0
     for folder in folders:
         try:
-            config = load_config(folder)
-        except KlachtrouteError as exc:
-            click.echo(f"{folder}: {exc}")
-            total += 1
+            problems = _check_folder(folder, forms)
+        except _Unreadable as exc:
+            click.echo(f"fout: {exc}", err=True)
+            status = 2
             continue
-        problems = check_organisation(config, lint=not no_lint)
-        total += len(problems)
-        click.echo(f"{folder}: {len(problems) or 'no'} problem(s)")
+        click.echo(f"{folder}: {len(problems) or 'geen'} {'probleem' if len(problems) == 1 else 'problemen'}")
         for problem in problems:
-            click.echo(f"  {problem}")
-    if total:
-        sys.exit(1)
+            click.echo(f"  {_in_dutch(problem)}")
+        status = status or (1 if problems else 0)
+    sys.exit(status)
+
+
+def _in_dutch(problem):
+    """The problem as the modeller shows it (the static checks speak English)."""
+    from dataclasses import replace
+
+    from webapp.web.modeller_views import DUTCH_PROBLEMS
+
+    for pattern, replacement in DUTCH_PROBLEMS:
+        if pattern.match(problem.message):
+            return replace(problem, message=pattern.sub(replacement, problem.message))
+    return problem
+
+
+class _Unreadable(Exception):  # noqa: N818 - a reason for the one-line message, not a crash
+    pass
+
+
+def _check_folder(folder: Path, forms) -> list:
+    """Read an organisation folder as bytes and run the web page's gate on it."""
+    from webapp.runtime.deploy import decode_bpmn
+    from webapp.runtime.diagrams import parse_xml
+    from webapp.runtime.errors import DiagramError
+    from webapp.runtime.organisations import CONFIG_FILENAME, load_config
+    from webapp.scenarios.publish import gate
+
+    try:
+        config = load_config(folder)
+    except UnicodeDecodeError as exc:
+        raise _Unreadable(f"{folder / CONFIG_FILENAME}: het bestand is geen geldige UTF-8 "
+                          f"(byte 0x{exc.object[exc.start]:02X}); sla het op als UTF-8") from exc
+    except (KlachtrouteError, OSError) as exc:
+        raise _Unreadable(f"{folder}: de organisatie kan niet worden gelezen: {exc}") from exc
+    files = {}
+    for name in (config.process_file, *config.called_process_files):
+        path = folder / name
+        try:
+            files[name] = data = path.read_bytes()
+            parse_xml(decode_bpmn(data, name), name)
+        except OSError as exc:
+            raise _Unreadable(f"{path}: het bestand kan niet worden gelezen: {exc.strerror or exc}") from exc
+        except DiagramError as exc:
+            problem = _in_dutch(exc.problems[0])
+            where = f" (regel {problem.line})" if problem.line else ""
+            raise _Unreadable(f"{path}{where}: {problem.message}") from exc
+    main_xml = files.pop(config.process_file)
+    return gate(config, forms, main_xml, files)
 
 
 if __name__ == "__main__":

@@ -4,58 +4,48 @@ as a new version with what changed.
 - A draft may be incomplete, but it is well-formed, safe XML within the size limit.
   Importing a .bpmn file (Camunda Modeler, bpmn.io, the SpiffWorkflow modeller) is
   saving a draft from its bytes: UTF-8, with or without a byte order mark.
-- `check_draft` runs every check (`checks.check_organisation`: schema, parser, forms,
-  lanes, operators, letters, sandboxed expressions, layout, bpmnlint) and, when those
-  pass, the organisation's scenarios against the draft (`verify_organisation`).
-- `deploy` refuses while any problem remains and otherwise stores a new version with
-  a summary of the elements added, removed and changed since the previous one.
-
-Scenarios run in a child process: the scenario runner moves the process-wide clock
-seam (`clock.use_clock`), which in a web process would move every other request's
-clock (and an in-process worker's timers) with it.
+- `screen_all` refuses what must never reach a parser (size, encoding, DOCTYPE).
+- `compare_diagrams` says what changed between two versions.
+The gate that runs every check and the scenarios, and publishing a new version, live in
+`webapp.scenarios.publish` (they run the scenario runner, which sits above the runtime).
 """
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
-import sys
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from lxml import etree
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from webapp.db.models import DiagramDraft, DiagramVersion
 
-from . import audit, clock
-from .checks import NS, check_organisation
-from .diagrams import MAX_DIAGRAM_BYTES, diagram_sha256, parse_xml
-from .errors import ConflictError, DiagramError, DiagramProblem, NotFound
-from .organisations import REPO_ROOT, OrganisationConfig
+from . import clock
+from .checks import NS
+from .diagrams import MAX_DIAGRAM_BYTES, parse_xml
+from .errors import DiagramError, DiagramProblem, NotFound
+from .organisations import OrganisationConfig
 
 __all__ = [
     "Deployment",
     "Draft",
     "DraftSummary",
-    "check_draft",
     "compare_diagrams",
     "decode_bpmn",
+    "dependencies_for",
     "delete_draft",
-    "deploy",
     "import_bpmn",
     "list_drafts",
     "load_draft",
     "save_draft",
+    "screen_all",
 ]
 
 BPMN_NS = NS["bpmn"]
 BPMNDI_NS = NS["bpmndi"]
 XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
-SCENARIO_TIMEOUT = 300  # seconds for all scenarios of one draft
 
 
 @dataclass(frozen=True)
@@ -187,7 +177,7 @@ def _screen(xml: str | bytes, filename: str) -> str:
     return text
 
 
-def _screen_all(config: OrganisationConfig, xml: str | bytes,
+def screen_all(config: OrganisationConfig, xml: str | bytes,
                 dependencies: dict[str, str | bytes]) -> tuple[str, dict[str, str]]:
     problems: list[DiagramProblem] = []
     text = ""
@@ -206,7 +196,7 @@ def _screen_all(config: OrganisationConfig, xml: str | bytes,
     return text, deps
 
 
-def _dependencies_for(runtime, slug: str, dependencies: dict[str, Any] | None) -> dict[str, Any]:
+def dependencies_for(runtime, slug: str, dependencies: dict[str, Any] | None) -> dict[str, Any]:
     """Explicit called processes, else those of the current version, else the organisation's files."""
     if dependencies is not None:
         return dict(dependencies)
@@ -230,7 +220,7 @@ def save_draft(runtime, slug: str, xml: str | bytes, actor_email: str, note: str
     and nothing is stored. Returns the draft's id."""
     config = runtime.organisation(slug)
     org_id = runtime.organisation_id(slug)
-    text, deps = _screen_all(config, xml, dependencies or {})
+    text, deps = screen_all(config, xml, dependencies or {})
     problems: list[DiagramProblem] = []
     for name, content in {config.process_file: text, **deps}.items():
         try:
@@ -300,115 +290,6 @@ def delete_draft(runtime, slug: str, draft_id: int) -> None:
 
 
 # -- checks --------------------------------------------------------------------------------
-
-
-def check_draft(runtime, slug: str, xml: str | bytes,
-                dependencies: dict[str, str] | None = None) -> list[DiagramProblem]:
-    """Every check of a draft, as a list of problems (empty: it may be deployed).
-
-    In order, stopping early where later checks cannot say anything useful:
-    size (before parsing), encoding, DOCTYPE/entities; then `check_organisation`
-    (well-formed XML, the OMG BPMN 2.0 schema, SpiffBpmnParser get_spec and
-    get_subprocess_specs, forms, lanes to roles, operators and letters, expressions
-    and scripts in the sandbox, layout, bpmnlint); then, only when all of that passes,
-    the organisation's scenarios against the draft."""
-    config = runtime.organisation(slug)
-    deps = _dependencies_for(runtime, slug, dependencies)
-    try:
-        text, deps = _screen_all(config, xml, deps)
-    except DiagramError as exc:
-        return exc.problems
-    try:
-        problems = check_organisation(config, text, deps, forms=runtime.forms, lint=True)
-    except Exception as exc:  # the parser or a check crashed on a strange diagram: report, do not raise
-        return [DiagramProblem(f"de controle van het diagram liep vast: {type(exc).__name__}: {exc}",
-                               file=config.process_file)]
-    if problems:
-        return problems
-    return _scenario_problems(config, runtime.forms, text, deps)
-
-
-def _scenario_problems(config: OrganisationConfig, forms, xml: str, dependencies: dict[str, str]) -> list[DiagramProblem]:
-    """The organisation's scenarios against the draft, in a child process (see the module's doc)."""
-    if not any((config.folder / "scenarios").glob("*.yaml")):
-        return []
-    payload = json.dumps({"folder": str(config.folder), "forms": [str(root) for root in forms.roots],
-                          "xml": xml, "dependencies": dependencies})
-    try:
-        result = subprocess.run(
-            [sys.executable, "-m", "webapp.scenarios.child"],
-            input=payload, capture_output=True, text=True, encoding="utf-8", timeout=SCENARIO_TIMEOUT,
-            cwd=REPO_ROOT)
-    except subprocess.TimeoutExpired:
-        return [DiagramProblem(f"de scenario's duurden langer dan {SCENARIO_TIMEOUT} seconden",
-                               file=f"{config.slug}/scenarios")]
-    lines = [line for line in result.stdout.splitlines() if line.strip()]
-    try:
-        outcome = json.loads(lines[-1])
-    except (IndexError, json.JSONDecodeError):
-        return [DiagramProblem(f"de scenario's konden niet draaien: {result.stderr.strip()[-500:]}",
-                               file=f"{config.slug}/scenarios")]
-    if "error" in outcome:
-        return [DiagramProblem(f"de scenario's konden niet draaien: {outcome['error']}",
-                               file=f"{config.slug}/scenarios")]
-    problems = []
-    for failed in outcome["failed"]:
-        line = re.search(r"\(line (\d+)\)", failed["failure"])
-        problems.append(DiagramProblem(f"scenario '{failed['name']}' faalt: {failed['failure']}",
-                                       file=f"scenarios/{failed['file']}", line=int(line.group(1)) if line else None))
-    return problems
-
-
-# -- deployment ----------------------------------------------------------------------------
-
-
-def deploy(runtime, slug: str, xml: str | bytes, actor_email: str, note: str,
-           dependencies: dict[str, str] | None = None) -> Deployment:
-    """Run every check; while any problem remains, raise DiagramError(problems) and store
-    nothing. Otherwise store a new version (who, when, note, sha256, what changed) and
-    return it. New complaints start on it; running ones stay on theirs until migrated.
-    A diagram identical to the current version stores nothing (`created` is False)."""
-    config = runtime.organisation(slug)
-    org_id = runtime.organisation_id(slug)
-    deps = _dependencies_for(runtime, slug, dependencies)
-    problems = check_draft(runtime, slug, xml, deps)
-    if problems:
-        raise DiagramError(problems)
-    text, deps = _screen_all(config, xml, deps)
-    parsed = runtime.validate_diagram(slug, text, deps)
-    digest = diagram_sha256(text, deps)
-    now = clock.now()
-    try:
-        with runtime.write_sessions.begin() as session:
-            current = session.scalars(select(DiagramVersion).where(DiagramVersion.organisation_id == org_id)
-                                      .order_by(DiagramVersion.version.desc()).limit(1)).first()
-            if current is not None and current.sha256 == digest:
-                return Deployment(current.id, current.version, {}, created=False)
-            if current is None:
-                changes = compare_diagrams(None, text, None, deps, main_file=config.process_file)
-            else:
-                changes = compare_diagrams(current.bpmn_xml, text, current.dependencies, deps,
-                                           main_file=config.process_file)
-                changes["from_version"] = current.version
-            version = DiagramVersion(
-                organisation_id=org_id, version=(current.version + 1) if current else 1,
-                process_id=config.process_id, bpmn_xml=text, dependencies=deps, sha256=digest,
-                deployed_by=actor_email, deployed_at=now, note=note, changes=changes)
-            session.add(version)
-            session.flush()
-            audit.append(session, [{
-                "organisation_id": org_id, "occurred_at": now, "actor": actor_email,
-                "event_type": "diagram_deployed",
-                "data": {"version": version.version, "diagram_version_id": version.id, "sha256": digest,
-                         "added": len(changes["added"]), "removed": len(changes["removed"]),
-                         "changed": len(changes["changed"])}}])
-            deployment = Deployment(version.id, version.version, changes)
-    except IntegrityError as exc:
-        raise ConflictError("er is intussen een andere versie van dit diagram uitgerold; "
-                            "bekijk de nieuwe versie en probeer het opnieuw") from exc
-    # Only after the commit: an id of a rolled-back insert can be handed out again.
-    runtime.specs.get(deployment.version_id, lambda: parsed)
-    return deployment
 
 
 # -- what changed --------------------------------------------------------------------------

@@ -44,9 +44,11 @@ from handlers.operators import OPERATOR_PARAMETERS, OPERATORS
 from handlers.working_days import diagram_functions
 from webapp.db.models import DiagramVersion, Instance
 from webapp.runtime import deploy as deployment
+from webapp.runtime.check_runner import ChecksBusy
 from webapp.runtime.diagrams import MAX_DIAGRAM_BYTES
 from webapp.runtime.errors import ConflictError, DiagramError, DiagramProblem, KlachtrouteError, NotFound
 from webapp.runtime.organisations import BPMN_ROOT
+from webapp.scenarios import publish as publishing
 
 from . import formrender
 from .auth import organisation_page, runtime
@@ -433,8 +435,19 @@ def download(org: str):
 @process_owner
 def check(org: str):
     _, xml = _json_xml()
-    problems = deployment.check_draft(runtime(), org, xml)
+    try:
+        problems = publishing.check_draft(runtime(), org, xml)
+    except ChecksBusy as exc:
+        return _busy(exc)
     return jsonify(problems=[_problem_json(p) for p in problems])
+
+
+def _busy(exc: ChecksBusy):
+    """Too many checks running in this process: answer at once rather than queue the thread."""
+    response = jsonify(message=str(exc), busy=True)
+    response.status_code = 503
+    response.headers["Retry-After"] = "60"
+    return response
 
 
 @bp.route("/<org>/procesontwerp/publiceren", methods=["POST"])
@@ -445,12 +458,14 @@ def publish(org: str):
     if not note:
         return jsonify(message="Schrijf kort op wat er verandert; dat komt in de versiegeschiedenis."), 400
     try:
-        done = deployment.deploy(runtime(), org, xml, current_user.email, note)
+        done = publishing.deploy(runtime(), org, xml, current_user.email, note)
     except DiagramError as exc:
         return jsonify(message="Niet gepubliceerd: los eerst de problemen op.",
                        problems=[_problem_json(p) for p in exc.problems]), 422
     except ConflictError as exc:
         return jsonify(message=f"Niet gepubliceerd: {exc}."), 409
+    except ChecksBusy as exc:
+        return _busy(exc)
     draft_id = _int_or_none(body.get("concept"))
     if draft_id is not None and done.created:
         with contextlib.suppress(NotFound):  # the draft is a version now
