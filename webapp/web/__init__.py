@@ -82,20 +82,25 @@ def create_app(runtime: Runtime | None = None, **config: Any) -> Flask:
 
     csrf.init_app(app)
     from . import (
+        access,
+        account_views,
         api,
         auth,
+        colleagues,
         complaints,
         incidents_views,
         intake,
         modeller_views,
         reports_views,
+        sso,
         staff,
         trace_views,
+        twofactor_views,
     )
 
     auth.init_app(app)
     for module in (auth, staff, complaints, incidents_views, intake, api, trace_views, modeller_views,
-                   reports_views):
+                   reports_views, access, colleagues, account_views, twofactor_views, sso):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)  # the API authenticates by token or checks the session's own header
 
