@@ -132,11 +132,14 @@ def roles_for(provider: Provider, claims: dict[str, Any], known_roles: set[str])
 
 def sign_in(session: Session, organisation_id: int, claims: dict[str, Any], roles: set[str]) -> User:
     """The account of the ID token's email, created or with its roles here set to `roles`
-    (keeping the locations of roles it keeps)."""
+    (keeping the locations of roles it keeps). With no roles the caller refuses the sign-in
+    after this is written: losing every group ends access here."""
     email = str(claims.get("email") or "").strip().lower()
     if "@" not in email or claims.get("email_verified") is False:
         raise SignInError("Uw organisatie gaf geen bevestigd e-mailadres door.")
     user = session.scalar(select(User).where(User.email == email))
+    if user is None and not roles:
+        raise SignInError(NO_ACCESS)  # no account for someone who gets no role
     if user is None:
         user = User(email=email, name=str(claims.get("name") or email)[:200], active=True, created_at=clock.now(),
                     password_hash=generate_password_hash(secrets.token_urlsafe(32)))
@@ -149,6 +152,7 @@ def sign_in(session: Session, organisation_id: int, claims: dict[str, Any], role
     if set(current) != roles:
         accounts.set_organisation_roles(session, user.id, organisation_id,
                                         {role: current.get(role, []) for role in roles})
-    if not roles:
-        raise SignInError("U heeft bij uw organisatie geen groep die toegang geeft tot Klachtroute.")
     return user
+
+
+NO_ACCESS = "U heeft bij uw organisatie geen groep die toegang geeft tot Klachtroute."

@@ -66,6 +66,8 @@ def back(org: str):
         roles = oidc.roles_for(provider, claims, set(runtime().organisations[org].all_roles))
         with runtime().write_sessions.begin() as db:
             user_id = oidc.sign_in(db, oid, claims, roles).id
+        if not roles:
+            raise oidc.SignInError(oidc.NO_ACCESS)
     except oidc.SignInError as exc:
         return render_template("login_sso_error.html", message=str(exc)), 403
     login_user(WebUser(membership_for(user_id)))
