@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp import accounts, invitations, passwords
@@ -71,7 +71,8 @@ def accept(token: str):
                 user = session.scalar(select(User).where(User.email == row.email))
                 if user is None:
                     user = accounts.new_account(session, row.email, name, password)
-                session.query(UserRole).filter_by(user_id=user.id, organisation_id=row.organisation_id).delete()
+                session.execute(delete(UserRole).where(UserRole.user_id == user.id,
+                                                       UserRole.organisation_id == row.organisation_id))
                 for role, locations in sorted(row.roles.items()):
                     session.add(UserRole(user_id=user.id, organisation_id=row.organisation_id, role=role,
                                          locations=sorted(locations) or None))

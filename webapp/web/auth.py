@@ -90,7 +90,7 @@ def login():
     error, status, headers = None, 200, {}
     if request.method == "POST":
         email = request.form.get("email", "").strip().lower()[:254]
-        refusal = _attempt(email)
+        refusal = count_attempt(email)
         if refusal is not None:
             # Refused before the password is looked at: guessing on gains nothing.
             error, status = too_many_attempts(refusal), 429
@@ -98,7 +98,7 @@ def login():
         else:
             with runtime().sessions() as db:
                 user = authenticate(db, email, request.form.get("wachtwoord", ""))
-            _settle(email, user is not None)
+            settle_attempt(email, user is not None)
             if user is not None:
                 return second_step_or_in(user.id, _safe_next(request.args.get("next")))
             error, status = "Dit e-mailadres en wachtwoord horen niet bij elkaar.", 401
@@ -147,7 +147,7 @@ def _limit(name: str) -> throttle.Limit:
     return throttle.Limit.parse(current_app.config[name])
 
 
-def _attempt(email: str) -> throttle.Refusal | None:
+def count_attempt(email: str) -> throttle.Refusal | None:
     """Count this attempt on the account (atomically: parallel guesses cannot pass the limit),
     unless the account or the client address has failed too often in the window."""
     now = clock.now()
@@ -157,7 +157,7 @@ def _attempt(email: str) -> throttle.Refusal | None:
         return refusal or throttle.consume(db, "login-account", email, _limit("LOGIN_LIMIT_PER_ACCOUNT"), now)
 
 
-def _settle(email: str, success: bool) -> None:
+def settle_attempt(email: str, success: bool) -> None:
     """A success clears the account's count; a failure counts against the address too
     (successes do not: a whole office logs in from one address)."""
     with runtime().write_sessions.begin() as db:

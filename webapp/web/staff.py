@@ -121,6 +121,8 @@ def task(org: str, task_id: int):
     log_page(instance, "taak")
     schema, ui_schema = form_parts(row)
     context = task_context(row, instance)
+    with runtime().sessions() as session:  # a medewerker sees the task, not the complaint page
+        context["can_open_complaint"] = queries.may_open_complaint(session, current_viewer(), instance.id)
     current = {**{k: v for k, v in context["data"].items() if k in schema.get("properties", {})}, **(row.draft or {})}
     values = current
     errors = []

@@ -15,7 +15,7 @@ from webapp import sealing, twofactor
 from webapp.db.models import User
 from webapp.runtime import clock
 
-from .auth import WebUser, _attempt, _settle, membership_for, runtime, too_many_attempts
+from .auth import WebUser, count_attempt, membership_for, runtime, settle_attempt, too_many_attempts
 
 bp = Blueprint("twofactor", __name__)
 PENDING_FOR = timedelta(minutes=5)
@@ -47,11 +47,11 @@ def _finish(user: User):
 
 def _check(user: User, secret: str) -> tuple[int | None, str | None, int, dict]:
     """(accepted step, error, status, headers) for the code in the form."""
-    refusal = _attempt(user.email)
+    refusal = count_attempt(user.email)
     if refusal is not None:
         return None, too_many_attempts(refusal), 429, {"Retry-After": str(refusal.seconds)}
     step = twofactor.accepted_step(secret, request.form.get("code", ""), user.totp_last_step)
-    _settle(user.email, step is not None)
+    settle_attempt(user.email, step is not None)
     return step, (None if step is not None else WRONG), (200 if step is not None else 401), {}
 
 
