@@ -126,6 +126,9 @@ def test_a_reset_link_works_once_and_expires(runtime: Runtime, manager, make_use
         els = s.scalar(select(User.id).where(User.email == "els@testorg.nl"))
     manager.post(f"/{ORG}/collegas/{els}/wachtwoordlink", page=f"/{ORG}/collegas")
     path = outbox_link(runtime, "els@testorg.nl")
+    reader = Browser(app.test_client())
+    reader.login("els@testorg.nl")
+    assert "wachtwoord-herstellen" not in reader.get(f"/{ORG}/berichten").get_data(as_text=True)  # never listed
     person = Browser(app.test_client())
     assert person.get(path).status_code == 200
     assert person.post(path, {"wachtwoord": NEW_PASSWORD, "herhaling": NEW_PASSWORD}).status_code == 302
