@@ -66,7 +66,8 @@ def index(org: str):
         query = (select(AccessLogEntry, Instance.reference, User.name)
                  .join(Instance, Instance.id == AccessLogEntry.instance_id)
                  .outerjoin(User, User.id == AccessLogEntry.user_id)
-                 .where(AccessLogEntry.organisation_id == queries.org_id(session, org)))
+                 .where(AccessLogEntry.organisation_id == queries.org_id(session, org),
+                        queries.visible_complaints(current_viewer())))  # an auditor's locations hold here too
         if reference:
             query = query.where(Instance.reference.ilike(f"%{reference}%"))
         if person:
