@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cache
 
@@ -34,9 +34,16 @@ class Membership:
     roles: dict[str, frozenset[str]]
     # Sessions carry it; a session with an older version has ended (logout, new password).
     session_version: int = 1
+    # The locations a role covers, per organisation and role; a role not named covers all.
+    locations: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
 
     def roles_in(self, slug: str) -> frozenset[str]:
         return self.roles.get(slug, frozenset())
+
+    def grants_in(self, slug: str) -> dict[str, tuple[str, ...]]:
+        """{role: the locations it covers}; () covers every location."""
+        limited = self.locations.get(slug, {})
+        return {role: limited.get(role, ()) for role in self.roles_in(slug)}
 
 
 def hash_password(password: str) -> str:
@@ -94,13 +101,16 @@ def membership(session: Session, user_id: int) -> Membership | None:
     user = session.get(User, user_id)
     if user is None or not user.active:
         return None
-    rows = session.execute(select(Organisation.slug, UserRole.role).join(UserRole)
+    rows = session.execute(select(Organisation.slug, UserRole.role, UserRole.locations).join(UserRole)
                            .where(UserRole.user_id == user_id)).all()
     roles: dict[str, set[str]] = {}
-    for slug, role in rows:
+    locations: dict[str, dict[str, tuple[str, ...]]] = {}
+    for slug, role, covered in rows:
         roles.setdefault(slug, set()).add(role)
+        if covered:
+            locations.setdefault(slug, {})[role] = tuple(covered)
     return Membership(user.id, user.email, user.name, {k: frozenset(v) for k, v in roles.items()},
-                      user.session_version)
+                      user.session_version, locations)
 
 
 @cache
@@ -156,3 +166,32 @@ def user_for_token(session: Session, token: str) -> int | None:
     if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
         row.last_used_at = now
     return row.user_id
+
+
+# -- managed per organisation by its functioneel beheerder (webapp.web.colleagues) ----------
+
+
+def set_organisation_roles(session: Session, user_id: int, organisation_id: int,
+                           grants: dict[str, list[str]]) -> None:
+    """Replace the user's roles in one organisation: {role: locations it covers ([] all)}. Roles
+    in other organisations stay. The user's sessions end, so the change holds at once."""
+    session.execute(delete(UserRole).where(UserRole.user_id == user_id, UserRole.organisation_id == organisation_id))
+    for role, locations in sorted(grants.items()):
+        session.add(UserRole(user_id=user_id, organisation_id=organisation_id, role=role,
+                             locations=sorted(set(locations)) or None))
+    session.flush()
+    end_sessions(session, user_id)
+
+
+def set_active(session: Session, user_id: int, active: bool) -> None:
+    """Deactivate (every session ends at once) or reactivate an account."""
+    session.execute(update(User).where(User.id == user_id).values(active=active))
+    end_sessions(session, user_id)
+
+
+def new_account(session: Session, email: str, name: str, password: str) -> User:
+    user = User(email=email.strip().lower(), name=name.strip() or email, password_hash=generate_password_hash(password),
+                active=True, created_at=clock.now())
+    session.add(user)
+    session.flush()
+    return user

@@ -189,6 +189,48 @@ def users_set_password(email: str, password: str) -> None:
 
 
 @main.group()
+def sso() -> None:
+    """Sign-in with an organisation's own OpenID Connect provider."""
+
+
+@sso.command("set")
+@click.argument("organisation")
+@click.option("--issuer", required=True, help="The provider's issuer URL (https://...).")
+@click.option("--client-id", required=True)
+@click.option("--client-secret", prompt=True, hide_input=True, help="Asked when not given; stored sealed.")
+@click.option("--name", default="", help='Shown on the login page: "Inloggen met <name>".')
+@click.option("--groups-claim", default="groups", show_default=True)
+@click.option("--map", "mapping", multiple=True, metavar="GROUP=ROLE[,ROLE]", help="A group and its roles (repeatable).")
+def sso_set(organisation: str, issuer: str, client_id: str, client_secret: str, name: str, groups_claim: str,
+            mapping: tuple[str, ...]) -> None:
+    """Configure the provider (the client secret is sealed with SECRET_KEY, as the web app reads it)."""
+    from webapp import oidc
+    from webapp.bootstrap import build_runtime
+    from webapp.web import _secret_key
+    from webapp.web.queries import org_id
+
+    runtime = build_runtime()
+    config = runtime.organisations.get(organisation)
+    if config is None:
+        raise click.ClickException(f"unknown organisation '{organisation}'")
+    role_map: dict[str, list[str]] = {}
+    for item in mapping:
+        group, _, roles = item.partition("=")
+        names = [r.strip() for r in roles.split(",") if r.strip()]
+        unknown = [r for r in names if r not in config.all_roles]
+        if not group.strip() or not names or unknown:
+            raise click.ClickException(f"--map {item!r}: write GROUP=ROLE[,ROLE] with roles of {config.name}")
+        role_map[group.strip()] = names
+    with runtime.write_sessions.begin() as session:
+        oid = org_id(session, organisation)
+        if oid is None:
+            raise click.ClickException(f"organisation '{organisation}' is not in the database (run `klachtroute load`)")
+        oidc.configure(session, oid, _secret_key(), name=name or config.name, issuer=issuer, client_id=client_id,
+                       client_secret=client_secret, groups_claim=groups_claim, role_map=role_map, by="cli")
+    click.echo(f"{config.name} signs in with {issuer}; groups mapped: {len(role_map)}")
+
+
+@main.group()
 def audit() -> None:
     """The tamper-evident audit trail."""
 

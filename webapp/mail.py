@@ -117,6 +117,8 @@ class OutboxSender:
                     self._failed(m, str(exc), now)
                     continue
                 m.status, m.sent_at, m.attempts, m.last_error = "sent", now, m.attempts + 1, None
+                if m.kind == "account":  # a one-time link is kept only until it is sent
+                    m.body = "(Verzonden. De eenmalige link is niet bewaard.)"
 
     def _connect(self) -> smtplib.SMTP:
         s = self.smtp

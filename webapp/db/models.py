@@ -51,6 +51,11 @@ class User(Base):
     # Part of every session's identity: logout and a password change raise it, which ends
     # every session issued before (see webapp.web.auth).
     session_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # Two-factor sign-in (TOTP): the secret, sealed with the app's key (webapp.sealing); set at
+    # enrolment, never shown again. totp_last_step: the last time step accepted (no code twice).
+    totp_secret: Mapped[str | None] = mapped_column(String(300))
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
     roles: Mapped[list[UserRole]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
@@ -65,6 +70,8 @@ class UserRole(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     role: Mapped[str] = mapped_column(String(64))
+    # The locations this role covers (need-to-know, see webapp.web.queries): null covers all.
+    locations: Mapped[list[str] | None] = mapped_column(JSON)
 
     user: Mapped[User] = relationship(back_populates="roles")
 
@@ -290,3 +297,58 @@ class Document(Base):
     # side, so it plays no part in the oordeel.
     side: Mapped[str] = mapped_column(String(20), default="organisatie")
     not_shared: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class AccountToken(Base):
+    """A one-time link sent by email: an invitation to an organisation (with the roles it gives)
+    or a password reset. Only the token's sha256 is stored; used_at is set when it is used."""
+
+    __tablename__ = "account_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # invitation, reset
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    email: Mapped[str] = mapped_column(String(254))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # Invitations: {role: [locations]} ([] covers all locations).
+    roles: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_by: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class OrganisationSettings(Base):
+    """What an organisation's functioneel beheerder sets: two-factor sign-in, and sign-in with
+    the organisation's own OpenID Connect provider."""
+
+    __tablename__ = "organisation_settings"
+
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    two_factor_required: Mapped[bool] = mapped_column(default=False, server_default=false())
+    oidc_name: Mapped[str | None] = mapped_column(String(100))  # shown: "Inloggen met <name>"
+    oidc_issuer: Mapped[str | None] = mapped_column(String(500))
+    oidc_client_id: Mapped[str | None] = mapped_column(String(300))
+    oidc_client_secret: Mapped[str | None] = mapped_column(String(1000))  # sealed (webapp.sealing)
+    oidc_groups_claim: Mapped[str | None] = mapped_column(String(100))
+    # {group as the provider names it: [roles]}
+    oidc_role_map: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    updated_by: Mapped[str | None] = mapped_column(String(254))
+    updated_at: Mapped[datetime | None]
+
+
+class AccessLogEntry(Base):
+    """Someone opened a complaint's personal data (complaint page, task page, trace, API);
+    read by the auditor on Inzage (AVG: who saw what, when)."""
+
+    __tablename__ = "access_log"
+    __table_args__ = (Index("ix_access_log_org_time", "organisation_id", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    actor: Mapped[str] = mapped_column(String(254))
+    view: Mapped[str] = mapped_column(String(40))  # klacht, taak, spoor, api-klacht, api-taak
+    occurred_at: Mapped[datetime]

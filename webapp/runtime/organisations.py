@@ -23,8 +23,10 @@ CONFIG_FILENAME = "organisation.yaml"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BPMN_ROOT = REPO_ROOT / "bpmn"
 
-# Roles every organisation has besides those working its lanes.
-COMMON_ROLES = {"procesbeheerder": "Procesbeheerder", "auditor": "Auditor"}
+# Roles every organisation has besides those working its lanes. The functioneel beheerder
+# manages the colleagues' accounts and roles (Collega's); it opens no complaint.
+COMMON_ROLES = {"procesbeheerder": "Procesbeheerder", "auditor": "Auditor",
+                "functioneel_beheerder": "Functioneel beheerder"}
 
 CONFIG_SCHEMA: dict[str, Any] = {
     "type": "object",

@@ -82,8 +82,11 @@ def create_app(runtime: Runtime | None = None, **config: Any) -> Flask:
 
     csrf.init_app(app)
     from . import (
+        access,
+        account_views,
         api,
         auth,
+        colleagues,
         complaints,
         documents_views,
         incidents_views,
@@ -92,13 +95,16 @@ def create_app(runtime: Runtime | None = None, **config: Any) -> Flask:
         oversight_views,
         registration,
         reports_views,
+        sso,
         staff,
         trace_views,
+        twofactor_views,
     )
 
     auth.init_app(app)
     for module in (auth, staff, complaints, incidents_views, intake, api, trace_views, modeller_views,
-                   reports_views, documents_views, registration, oversight_views):
+                   reports_views, documents_views, registration, oversight_views, access, colleagues,
+                   account_views, twofactor_views, sso):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)  # the API authenticates by token or checks the session's own header
 

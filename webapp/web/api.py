@@ -39,7 +39,7 @@ from webapp.runtime.errors import (
 )
 from webapp.runtime.service import Actor
 
-from . import csrf, queries, ratelimit, staff
+from . import access, csrf, queries, ratelimit, staff
 from .auth import runtime
 from .openapi import openapi_document
 
@@ -369,7 +369,8 @@ def _org_ids(session: Session, slugs: list[str]) -> dict[str, int]:
 
 def _visible(member: Membership, org_ids: dict[str, int]):
     """Which open tasks a caller sees: the inbox's rule (queries.visible_tasks) per organisation."""
-    conditions = [queries.visible_tasks(oid, member.roles_in(slug), member.user_id) for slug, oid in org_ids.items()]
+    conditions = [queries.visible_tasks(queries.Viewer(oid, member.user_id, member.email, member.grants_in(slug)))
+                  for slug, oid in org_ids.items()]
     return or_(*conditions) if conditions else false()
 
 
@@ -426,10 +427,17 @@ def _task_for(member: Membership, task_id: int) -> tuple[HumanTask, Instance, st
     if found is None:
         raise ApiError(404, "Deze taak bestaat niet, of u heeft er geen toegang toe.")
     row, instance, slug = found
-    roles = member.roles_in(slug)
-    if not roles or slug not in runtime().organisations or (row.role not in roles and "auditor" not in roles):
+    if slug not in runtime().organisations or not _may(member, slug, lambda s, v: queries.may_open_task(s, v, row.id)):
         raise ApiError(404, "Deze taak bestaat niet, of u heeft er geen toegang toe.")
     return row, instance, slug
+
+
+def _may(member: Membership, slug: str, check: Callable) -> bool:
+    """Need-to-know (webapp.web.queries): `check(session, viewer)` for the caller in `slug`."""
+    if not member.roles_in(slug):
+        return False
+    with runtime().sessions() as session:
+        return check(session, queries.viewer_for(session, member, slug))
 
 
 def _use_organisation(member: Membership, slug: str) -> None:
@@ -456,6 +464,7 @@ def _may_write(row: HumanTask, roles: frozenset[str]) -> bool:
 def task(task_id: int):
     member: Membership = g.member
     row, instance, slug = _task_for(member, task_id)
+    access.log_access(instance.organisation_id, instance.id, member.user_id, member.email, "api-taak")
     _use_organisation(member, slug)
     schema, ui_schema = staff.form_parts(row)
     context = staff.task_context(row, instance)
@@ -576,13 +585,14 @@ def complaint(reference: str):
         if found is None:
             raise ApiError(404, "Deze klacht bestaat niet, of u heeft er geen toegang toe.")
         instance, slug, org_name = found
-        if not member.roles_in(slug):
+        if not _may(member, slug, lambda s, v: queries.may_open_complaint(s, v, instance.id)):
             raise ApiError(404, "Deze klacht bestaat niet, of u heeft er geen toegang toe.")
         tasks = list(session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id)
                                      .order_by(HumanTask.created_at, HumanTask.id)))
         messages = list(session.scalars(select(OutboxMessage).where(OutboxMessage.instance_id == instance.id)
                                         .order_by(OutboxMessage.created_at, OutboxMessage.id)))
         events = queries.history(session, instance.id)
+    access.log_access(instance.organisation_id, instance.id, member.user_id, member.email, "api-klacht")
     outbox = []
     for message in messages:
         kind, role = _recipient(message.recipient)

@@ -19,6 +19,7 @@ from flask import (
     url_for,
 )
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
+from sqlalchemy import select
 
 from webapp import throttle
 from webapp.accounts import Membership, authenticate, end_sessions, membership
@@ -89,7 +90,7 @@ def login():
     error, status, headers = None, 200, {}
     if request.method == "POST":
         email = request.form.get("email", "").strip().lower()[:254]
-        refusal = _attempt(email)
+        refusal = count_attempt(email)
         if refusal is not None:
             # Refused before the password is looked at: guessing on gains nothing.
             error, status = too_many_attempts(refusal), 429
@@ -97,13 +98,43 @@ def login():
         else:
             with runtime().sessions() as db:
                 user = authenticate(db, email, request.form.get("wachtwoord", ""))
-            _settle(email, user is not None)
+            settle_attempt(email, user is not None)
             if user is not None:
-                login_user(WebUser(membership_for(user.id)))
-                return redirect(_safe_next(request.args.get("next")) or url_for("staff.home"))
+                return second_step_or_in(user.id, _safe_next(request.args.get("next")))
             error, status = "Dit e-mailadres en wachtwoord horen niet bij elkaar.", 401
-    page = render_template("login.html", error=error, email=request.form.get("email", ""))
+    page = render_template("login.html", error=error, email=request.form.get("email", ""),
+                           providers=sign_in_providers())
     return page, status, headers
+
+
+def sign_in_providers() -> list[tuple[str, str]]:
+    """(slug, provider name) of the organisations that sign in with their own provider."""
+    from webapp.db.models import Organisation, OrganisationSettings
+
+    with runtime().sessions() as db:
+        rows = db.execute(select(Organisation.slug, OrganisationSettings.oidc_name)
+                          .join(OrganisationSettings, OrganisationSettings.organisation_id == Organisation.id)
+                          .where(OrganisationSettings.oidc_issuer.is_not(None))
+                          .order_by(Organisation.name)).all()
+    return [(slug, name or "uw organisatie") for slug, name in rows if slug in runtime().organisations]
+
+
+def second_step_or_in(user_id: int, next_url: str | None):
+    """After the password: the code from the authenticator app when the user has one or an
+    organisation of theirs requires it (enrolment first if needed), else signed in."""
+    from webapp import twofactor
+    from webapp.db.models import User
+
+    with runtime().sessions() as db:
+        user = db.get(User, user_id)
+        enrolled = twofactor.enrolled(user)
+        needed = enrolled or twofactor.required_for(db, user_id)
+    if not needed:
+        login_user(WebUser(membership_for(user_id)))
+        return redirect(next_url or url_for("staff.home"))
+    session["tweestaps"] = {"uid": user_id, "v": user.session_version, "next": next_url,
+                            "t": clock.now().timestamp()}
+    return redirect(url_for("twofactor.code" if enrolled else "twofactor.enrol"))
 
 
 def too_many_attempts(refusal: throttle.Refusal) -> str:
@@ -116,7 +147,7 @@ def _limit(name: str) -> throttle.Limit:
     return throttle.Limit.parse(current_app.config[name])
 
 
-def _attempt(email: str) -> throttle.Refusal | None:
+def count_attempt(email: str) -> throttle.Refusal | None:
     """Count this attempt on the account (atomically: parallel guesses cannot pass the limit),
     unless the account or the client address has failed too often in the window."""
     now = clock.now()
@@ -126,7 +157,7 @@ def _attempt(email: str) -> throttle.Refusal | None:
         return refusal or throttle.consume(db, "login-account", email, _limit("LOGIN_LIMIT_PER_ACCOUNT"), now)
 
 
-def _settle(email: str, success: bool) -> None:
+def settle_attempt(email: str, success: bool) -> None:
     """A success clears the account's count; a failure counts against the address too
     (successes do not: a whole office logs in from one address)."""
     with runtime().write_sessions.begin() as db:

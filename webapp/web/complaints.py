@@ -16,6 +16,7 @@ from webapp.runtime import clock
 from webapp.runtime.errors import ConflictError, KlachtrouteError
 
 from . import queries
+from .access import complaint_or_404, current_viewer, log_page
 from .auth import organisation_page, runtime, writer_required
 
 bp = Blueprint("complaints", __name__)
@@ -61,7 +62,8 @@ def deadlines(tasks: list[HumanTask], events) -> list[Deadline]:
 
 
 def instance_of(org: str, reference: str) -> Instance:
-    """The complaint with this reference in this organisation, else a 404."""
+    """The complaint with this reference in this organisation that the user may open
+    (need-to-know, webapp.web.queries), else a 404."""
     return _instance(org, reference)
 
 
@@ -70,7 +72,7 @@ def _instance(org: str, reference: str) -> Instance:
         instance = session.scalar(select(Instance).where(Instance.reference == reference))
         if instance is None or instance.organisation_id != queries.org_id(session, org):
             abort(404)
-    return instance
+    return complaint_or_404(instance)
 
 
 @bp.route("/<org>/klachten")
@@ -81,7 +83,7 @@ def index(org: str):
     page_no = max(1, request.args.get("pagina", 1, type=int) or 1)
     size = 25
     with runtime().sessions() as session:
-        query = select(Instance).where(Instance.organisation_id == queries.org_id(session, org))
+        query = select(Instance).where(queries.visible_complaints(current_viewer()))
         if search:
             query = query.where(Instance.reference.ilike(f"%{search}%"))
         if status in ("running", "completed"):
@@ -99,6 +101,7 @@ def index(org: str):
 @organisation_page
 def show(org: str, reference: str):
     instance = _instance(org, reference)
+    log_page(instance, "klacht")
     if instance.state:
         loaded = runtime().load(instance.id)
         data = dict(loaded.workflow.last_task.data) if loaded.workflow.last_task else {}
@@ -163,8 +166,10 @@ def outbox(org: str):
     page_no = max(1, request.args.get("pagina", 1, type=int) or 1)
     size = 25
     with runtime().sessions() as session:
-        query = (select(OutboxMessage, Instance.reference).outerjoin(Instance, Instance.id == OutboxMessage.instance_id)
-                 .where(OutboxMessage.organisation_id == queries.org_id(session, org)))
+        # The letters of the complaints the user may open; account mail (one-time links) never.
+        query = (select(OutboxMessage, Instance.reference).join(Instance, Instance.id == OutboxMessage.instance_id)
+                 .where(OutboxMessage.organisation_id == queries.org_id(session, org),
+                        queries.visible_complaints(current_viewer())))
         if status in ("pending", "held", "sent", "failed"):
             query = query.where(OutboxMessage.status == status)
         if kind in ("letter", "notification"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, exists, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from webapp.db.models import AuditEvent, HumanTask, Instance, Organisation, User, UserRole
@@ -57,24 +57,94 @@ def org_id(session: Session, slug: str) -> int:
     return session.scalar(select(Organisation.id).where(Organisation.slug == slug))
 
 
-def visible_tasks(organisation_id: int, roles: frozenset[str], user_id: int):
-    """Which tasks of an organisation a user sees: those of the roles they work, or claimed by
-    them; an auditor sees them all. The one rule of the inbox and the API."""
-    condition = HumanTask.organisation_id == organisation_id
-    if "auditor" in roles:
-        return condition
-    working = sorted(roles - {"auditor", "procesbeheerder"}) or sorted(roles)
-    return and_(condition, or_(HumanTask.role.in_(working), HumanTask.claimed_by == user_id))
+# -- need-to-know: who sees which complaint and task (the one rule of every page and the API) --
+#
+# A role assignment may be limited to locations: it then covers only complaints whose location
+# is one of them. Per role:
+# - auditor: reads every complaint and task its locations cover;
+# - functioneel_beheerder: manages accounts and opens no complaint;
+# - medewerker: opens no complaint page, trace or API complaint (the employee a complaint is
+#   about is typically a medewerker: they see only what their task shows them), and sees only the
+#   medewerker tasks they are involved in: open for the role and not yet taken by a colleague
+#   (how work reaches them), claimed by or handed to them now or before (the audit trail's
+#   task_claimed / task_handed_over), or completed by them;
+# - every other role (the lanes' roles, procesbeheerder): every complaint its locations cover,
+#   and the tasks of that role there.
+# Anyone sees a task claimed by or handed to them, and one they completed.
+
+MEDEWERKER = "medewerker"
+NO_COMPLAINT_ROLES = frozenset({MEDEWERKER, "functioneel_beheerder"})
 
 
-def inbox(session: Session, slug: str, user_id: int, roles: frozenset[str], flt: InboxFilter,
-          page_size: int = 25) -> InboxPage:
-    oid = org_id(session, slug)
+@dataclass(frozen=True)
+class Viewer:
+    """Who looks, in one organisation: the roles they hold there and the locations each covers."""
+
+    organisation_id: int
+    user_id: int
+    email: str
+    grants: dict[str, tuple[str, ...]]  # role -> locations it covers; () covers every location
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return frozenset(self.grants)
+
+
+def viewer_for(session: Session, member, slug: str) -> Viewer:
+    """The Viewer of a webapp.accounts.Membership in the organisation `slug`."""
+    return Viewer(org_id(session, slug), member.user_id, member.email, member.grants_in(slug))
+
+
+def _covers(locations: tuple[str, ...]):
+    return true() if not locations else Instance.location.in_(locations)
+
+
+def visible_complaints(viewer: Viewer):
+    """A condition on Instance: the complaints whose pages (personal data) the viewer may open."""
+    covered = [_covers(locs) for role, locs in viewer.grants.items() if role not in NO_COMPLAINT_ROLES]
+    return and_(Instance.organisation_id == viewer.organisation_id, or_(false(), *covered))
+
+
+def _involved(viewer: Viewer):
+    """A task the viewer holds, held or completed (claimed, handed over, in the audit trail)."""
+    held_before = exists().where(
+        AuditEvent.instance_id == HumanTask.instance_id, AuditEvent.bpmn_id == HumanTask.bpmn_id,
+        or_(and_(AuditEvent.event_type == "task_claimed", AuditEvent.actor == viewer.email),
+            and_(AuditEvent.event_type == "task_handed_over", AuditEvent.data["to"].as_string() == viewer.email)))
+    return or_(HumanTask.claimed_by == viewer.user_id, HumanTask.completed_by == viewer.email, held_before)
+
+
+def visible_tasks(viewer: Viewer):
+    """A condition on HumanTask joined with its Instance: the tasks the viewer sees (inbox,
+    task page, API). The one rule of the inbox and the API."""
+    parts = [HumanTask.claimed_by == viewer.user_id, HumanTask.completed_by == viewer.email]
+    for role, locations in viewer.grants.items():
+        if role == "auditor":
+            parts.append(_covers(locations))
+        elif role == MEDEWERKER:
+            offered = and_(HumanTask.state == "ready", HumanTask.claimed_by.is_(None))
+            parts.append(and_(HumanTask.role == role, _covers(locations), or_(offered, _involved(viewer))))
+        elif role != "functioneel_beheerder":
+            parts.append(and_(HumanTask.role == role, _covers(locations)))
+    return and_(HumanTask.organisation_id == viewer.organisation_id, or_(*parts))
+
+
+def may_open_complaint(session: Session, viewer: Viewer, instance_id: int) -> bool:
+    return session.scalar(select(Instance.id).where(Instance.id == instance_id, visible_complaints(viewer))) is not None
+
+
+def may_open_task(session: Session, viewer: Viewer, task_id: int) -> bool:
+    return session.scalar(select(HumanTask.id).join(Instance, Instance.id == HumanTask.instance_id)
+                          .where(HumanTask.id == task_id, visible_tasks(viewer))) is not None
+
+
+def inbox(session: Session, viewer: Viewer, flt: InboxFilter, page_size: int = 25) -> InboxPage:
+    oid, user_id, roles = viewer.organisation_id, viewer.user_id, viewer.roles
     base: Select = (select(HumanTask, Instance.reference, Instance.complaint_type, Instance.location,
                            Instance.created_at, User.name, Instance.incident_since)
                     .join(Instance, Instance.id == HumanTask.instance_id)
                     .outerjoin(User, User.id == HumanTask.claimed_by)
-                    .where(HumanTask.state == "ready", visible_tasks(oid, roles, user_id)))
+                    .where(HumanTask.state == "ready", visible_tasks(viewer)))
     if flt.role:
         base = base.where(HumanTask.role == flt.role)
     if flt.status == "mine":
@@ -94,11 +164,13 @@ def inbox(session: Session, slug: str, user_id: int, roles: frozenset[str], flt:
                              .limit(page_size).offset((page - 1) * page_size)).all()
     rows = [InboxRow(t, ref, kind, loc, created, claimed, incident is not None)
             for t, ref, kind, loc, created, claimed, incident in result]
-    counts = dict(session.execute(select(HumanTask.role, func.count()).where(
-        HumanTask.organisation_id == oid, HumanTask.state == "ready", HumanTask.role.in_(sorted(roles)))
-        .group_by(HumanTask.role)).all())
-    locations = sorted(x for x in session.scalars(select(Instance.location).distinct().where(
-        Instance.organisation_id == oid, Instance.location.is_not(None))) if x)
+    counts = dict(session.execute(select(HumanTask.role, func.count())
+                                  .join(Instance, Instance.id == HumanTask.instance_id).where(
+        HumanTask.organisation_id == oid, HumanTask.state == "ready", HumanTask.role.in_(sorted(roles)),
+        visible_tasks(viewer)).group_by(HumanTask.role)).all())
+    locations = sorted(x for x in session.scalars(
+        select(Instance.location).distinct().join(HumanTask, HumanTask.instance_id == Instance.id)
+        .where(HumanTask.state == "ready", visible_tasks(viewer), Instance.location.is_not(None))) if x)
     return InboxPage(rows, total, page, pages, counts, locations)
 
 

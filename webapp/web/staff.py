@@ -19,6 +19,7 @@ from webapp.runtime.errors import (
 from webapp.runtime.instructions import render_instructions
 
 from . import queries
+from .access import current_viewer, log_page, task_or_404
 from .auth import organisation_page, runtime, writer_required
 from .formrender import build_fields, parse_submission, raw_values
 
@@ -65,8 +66,7 @@ def inbox(org: str):
         location=request.args.get("locatie", ""), overdue=request.args.get("te_laat") == "1",
         reference=request.args.get("zoek", "")[:40], page=request.args.get("pagina", 1, type=int) or 1)
     with runtime().sessions() as session:
-        page = queries.inbox(session, org, int(current_user.id), g.roles, flt,
-                             page_size=_page_size())
+        page = queries.inbox(session, current_viewer(), flt, page_size=_page_size())
     return render_template("inbox.html", page=page, flt=flt, roles=sorted(g.roles))
 
 
@@ -84,8 +84,7 @@ def _task_row(org: str, task_id: int) -> tuple[HumanTask, Instance]:
         row, instance = found
         if queries.org_id(session, org) != row.organisation_id:
             abort(404)
-    if row.role not in g.roles and "auditor" not in g.roles:
-        abort(404)
+    task_or_404(row.id)  # need-to-know: webapp.web.queries.visible_tasks
     return row, instance
 
 
@@ -118,8 +117,11 @@ def form_parts(row: HumanTask) -> tuple[dict, dict]:
 @organisation_page
 def task(org: str, task_id: int):
     row, instance = _task_row(org, task_id)
+    log_page(instance, "taak")
     schema, ui_schema = form_parts(row)
     context = task_context(row, instance)
+    with runtime().sessions() as session:  # a medewerker sees the task, not the complaint page
+        context["can_open_complaint"] = queries.may_open_complaint(session, current_viewer(), instance.id)
     current = {**{k: v for k, v in context["data"].items() if k in schema.get("properties", {})}, **(row.draft or {})}
     values = current
     errors = []

@@ -9,6 +9,7 @@ from flask import Blueprint, render_template
 
 from webapp.trace import build_trace
 
+from .access import log_page
 from .auth import organisation_page, runtime
 from .complaints import instance_of
 
@@ -18,7 +19,8 @@ bp = Blueprint("trace", __name__)
 @bp.route("/<org>/klachten/<reference>/spoor")
 @organisation_page
 def show(org: str, reference: str):
-    instance = instance_of(org, reference)  # 404 for another organisation's complaint
+    instance = instance_of(org, reference)  # 404 for another organisation's or a refused complaint
+    log_page(instance, "spoor")
     trace = build_trace(runtime(), instance.id)
     data = {"xml": trace.diagram.bpmn_xml, **trace.markers()}
     return render_template("trace.html", instance=instance, trace=trace, data=data)

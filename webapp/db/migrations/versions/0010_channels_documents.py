@@ -2,7 +2,7 @@
 late or not; files kept with a complaint; the overseer told once of an overdue task
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 """
 
 import re
@@ -14,7 +14,7 @@ import webapp.db.types
 from webapp.runtime import clock
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
