@@ -88,6 +88,7 @@ def create_app(runtime: Runtime | None = None, **config: Any) -> Flask:
         incidents_views,
         intake,
         modeller_views,
+        portal_views,
         reports_views,
         staff,
         trace_views,
@@ -95,7 +96,7 @@ def create_app(runtime: Runtime | None = None, **config: Any) -> Flask:
 
     auth.init_app(app)
     for module in (auth, staff, complaints, incidents_views, intake, api, trace_views, modeller_views,
-                   reports_views):
+                   reports_views, portal_views):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)  # the API authenticates by token or checks the session's own header
 
