@@ -232,3 +232,25 @@ def test_skar_says_je_throughout(runtime, add_organisation, browser):
     text = re.sub(r"<[^>]+>", " ", html.get_data(as_text=True))
     assert "Je klacht" in text
     assert not re.search(r"\b[Uu]w?\b", text), re.findall(r".{30}\b[Uu]w?\b.{30}", text)
+
+
+def test_during_the_handling_the_complainant_sends_information(runtime, samen, browser):
+    instance_id, token = acknowledged(runtime)
+    manager = Actor("manager@samen.nl", "samen-kinderopvang", frozenset({"manager_ve"}))
+    [task] = runtime.load(instance_id).ready_tasks()
+    runtime.complete_task(instance_id, task.task_id, manager, {
+        "datum_contact": "2026-03-03", "wijze_contact": "telefonisch", "verslag_contact": "Gebeld.",
+        "onderzoek_nodig": False, "overleg_regiomanager_nodig": False, "gesprek_nodig": True})
+    page = browser.get(f"/mijn-klacht/{token}").get_data(as_text=True)
+    assert "Reageren of informatie sturen" in page
+    empty = browser.post(f"/mijn-klacht/{token}/reageren", {"tekst": "  "})
+    assert empty.status_code == 422 and "Schrijf hier uw reactie" in empty.get_data(as_text=True)
+    sent = browser.post(f"/mijn-klacht/{token}/reageren", {"tekst": "Een andere ouder heeft het ook gezien."})
+    assert sent.status_code == 303
+    assert "Uw reactie is ontvangen" in browser.get(sent.headers["Location"]).get_data(as_text=True)
+    with runtime.sessions() as s:
+        notice = s.scalar(select(OutboxMessage).where(OutboxMessage.recipient == "role:manager_ve",
+                                                      OutboxMessage.subject.like("%heeft gereageerd")))
+        actors = s.scalars(select(AuditEvent.actor).where(AuditEvent.event_type == "message_received")).all()
+    assert "Een andere ouder heeft het ook gezien." in notice.body and "klager (portaal)" in actors
+    assert "Reageren of informatie sturen" not in browser.get(f"/mijn-klacht/{token}").get_data(as_text=True)
