@@ -254,3 +254,15 @@ def test_during_the_handling_the_complainant_sends_information(runtime, samen, b
         actors = s.scalars(select(AuditEvent.actor).where(AuditEvent.event_type == "message_received")).all()
     assert "Een andere ouder heeft het ook gezien." in notice.body and "klager (portaal)" in actors
     assert "Reageren of informatie sturen" not in browser.get(f"/mijn-klacht/{token}").get_data(as_text=True)
+
+
+def test_only_the_messages_a_complainant_may_send_become_actions():
+    from webapp.runtime.readmodel import ComplaintSnapshot, WaitingMessage
+
+    mos_waiting = ComplaintSnapshot({}, (
+        WaitingMessage("klacht_ingetrokken", "Message_ingetrokken_voorlegging", "Klacht ingetrokken", "Receive_voorlegging"),
+        WaitingMessage("klacht_voorgelegd", "Receive_voorlegging", "Wachten op voorlegging door klager"),
+        WaitingMessage("geschil_ingediend", "Receive_geschil", "Geschil afwachten")))
+    actions = portal.available_actions(mos_waiting)
+    assert [(a.kind.kind, a.message, a.kind.confirm_by_code) for a in actions] == [
+        ("vervolgstap", "klacht_voorgelegd", True), ("intrekken", "klacht_ingetrokken", True)]

@@ -48,9 +48,8 @@ def request_code(runtime: Runtime, access: Access, kind: str, text: str, secret:
     code = f"{secrets.randbelow(10**6):06d}"
     with runtime.write_sessions.begin() as session:
         instance = session.get(Instance, access.instance_id)
-        # Spent and expired codes go; what they carried is not kept.
-        session.execute(delete(PortalCode).where(PortalCode.instance_id == instance.id,
-                                                 PortalCode.expires_at < now - timedelta(hours=1)))
+        # Codes expired over an hour ago go, of every complaint; what they carried is not kept.
+        session.execute(delete(PortalCode).where(PortalCode.expires_at < now - timedelta(hours=1)))
         recent = session.scalar(select(func.count()).select_from(PortalCode).where(
             PortalCode.instance_id == instance.id, PortalCode.created_at > now - timedelta(hours=1)))
         if recent >= MAX_CODES_PER_HOUR:
