@@ -266,3 +266,29 @@ def test_only_the_messages_a_complainant_may_send_become_actions():
     actions = portal.available_actions(mos_waiting)
     assert [(a.kind.kind, a.message, a.kind.confirm_by_code) for a in actions] == [
         ("vervolgstap", "klacht_voorgelegd", True), ("intrekken", "klacht_ingetrokken", True)]
+
+
+def test_only_staff_who_write_may_revoke_links(runtime, samen, browser, make_user):
+    _, token = acknowledged(runtime)
+    make_user("auditor@samen.nl", "samen-kinderopvang:auditor")
+    browser.login("auditor@samen.nl")
+    page = browser.get("/samen-kinderopvang/klachten/SAMEN-2026-0001").get_data(as_text=True)
+    assert "Links van de klager intrekken" not in page
+    refused = browser.client.post("/samen-kinderopvang/klachten/SAMEN-2026-0001/link-intrekken",
+                                  data={"csrf_token": browser.csrf("/samen-kinderopvang/klachten")})
+    assert refused.status_code == 403
+    assert browser.get(f"/mijn-klacht/{token}").status_code == 200
+
+
+def test_an_unexpected_error_is_logged_without_the_token(runtime, samen, browser, caplog, monkeypatch):
+    _, token = acknowledged(runtime)
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("the page could not be built")
+
+    monkeypatch.setattr(portal, "build_page", broken)
+    with caplog.at_level(logging.DEBUG):
+        answer = browser.get(f"/mijn-klacht/{token}")
+    assert answer.status_code == 500 and "Er ging iets mis" in answer.get_data(as_text=True)
+    assert any("complainant's page failed" in r.getMessage() for r in caplog.records)
+    assert not any(token in r.getMessage() or token in (r.exc_text or "") for r in caplog.records)
