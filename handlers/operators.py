@@ -29,6 +29,9 @@ class Step(Protocol):
 
     def record(self, event_type: str, data: dict[str, Any] | None = None) -> None: ...
 
+    # Optional: where a letter to the complainant puts their personal link (the runtime's steps have it).
+    # def portal_link(self) -> str: ...
+
 
 Operator = Callable[..., dict[str, Any]]
 
@@ -47,7 +50,9 @@ def send_letter(step: Step, data: Mapping[str, Any], template: str, to: str = "k
     if not letter_exists(template):
         raise ValueError(f"letter template '{template}' does not exist")
     recipient = _complainant_address(data) if to == "klager" else to
-    subject, body = render_letter(template, data, step)
+    # Every letter to the complainant carries their personal link to the complaint's page.
+    link = getattr(step, "portal_link", None) if to == "klager" else None
+    subject, body = render_letter(template, data, step, portal_link=link() if link else None)
     # No address (a complaint taken by phone): the letter is kept for posting by hand.
     recipient = recipient or "post"
     step.queue_message(kind="letter", recipient=recipient, subject=subject, body=body, template=template)

@@ -352,3 +352,37 @@ class AccessLogEntry(Base):
     actor: Mapped[str] = mapped_column(String(254))
     view: Mapped[str] = mapped_column(String(40))  # klacht, taak, spoor, api-klacht, api-taak
     occurred_at: Mapped[datetime]
+
+
+class PortalLink(Base):
+    """A complainant's personal link to their complaint's page (/mijn-klacht/<token>): only the
+    token's sha256 is stored. Valid while the complaint is open and a set time after it closes,
+    unless revoked by staff (then the next letter carries a new link) or past `expires_at`."""
+
+    __tablename__ = "portal_links"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), index=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]  # an end of its own; otherwise the complaint's closing decides
+    revoked_at: Mapped[datetime | None]
+    revoked_by: Mapped[str | None] = mapped_column(String(254))
+
+
+class PortalCode(Base):
+    """A one-time code mailed to the complainant to confirm an action with consequences
+    (withdrawing, escalating); stored as an HMAC, valid 15 minutes, at most 5 tries."""
+
+    __tablename__ = "portal_codes"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), index=True)
+    message: Mapped[str] = mapped_column(String(100))  # the message it confirms
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)  # what the complainant wrote, until used
+    code_hash: Mapped[str] = mapped_column(String(64))
+    outbox_id: Mapped[int | None] = mapped_column(BigInteger)  # the mail that carried it, scrubbed after use
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(default=0)
+    used_at: Mapped[datetime | None]

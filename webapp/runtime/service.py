@@ -28,7 +28,7 @@ from webapp.db.models import (
 )
 from webapp.db.session import writer_engine
 
-from . import audit, clock, incidents, notifications
+from . import audit, clock, incidents, notifications, portal_links
 from .diagrams import ParsedDiagram, SpecCache, diagram_sha256, parse_diagram
 from .errors import ConflictError, FormValidationError, InvalidWorkflowState, NotFound, PermissionDenied
 from .forms import FormCatalog
@@ -108,6 +108,7 @@ class Runtime:
         self.specs = SpecCache()
         self._org_ids: dict[str, int] = {}
         self._org_slugs: dict[int, str] = {}
+        self.portal = portal_links.PortalSettings.from_env()
 
     # -- organisations and diagrams ------------------------------------------------------
 
@@ -604,6 +605,8 @@ class Runtime:
                   for inst, rec in steps for m in rec.outbox]
         if events:
             audit.append(session, events)
+        # A letter to the complainant gets its personal link here, in the step's transaction.
+        portal_links.mint_for_outbox(session, self.portal, outbox, now)
         outbox += [notice for _, rec in steps for notice in rec.staff_notices]
         if outbox:
             session.connection().execute(OutboxMessage.__table__.insert(), outbox)

@@ -30,6 +30,7 @@ from webapp.vocabulary import EventType
 from .diagrams import ParsedDiagram
 from .errors import ConflictError, InvalidWorkflowState, KlachtrouteError
 from .organisations import OrganisationConfig
+from .portal_links import PLACEHOLDER
 from .sandbox import SandboxedScriptEngine
 from .sandbox_errors import StepBudgetExceeded
 from .targets import is_target, task_due
@@ -85,6 +86,11 @@ class StepRecorder:
         # The audit names who received it (a role, the complainant), never an address.
         to = recipient if recipient.startswith("role:") or recipient == "post" else "klager"
         self.record(EventType.MESSAGE_SENT, {"kind": kind, "to": to, "template": template}, actor=SYSTEM)
+
+    def portal_link(self) -> str:
+        """Where a letter to the complainant puts their personal link: the runtime gives each
+        such letter a new one when it writes the step (webapp.runtime.portal_links)."""
+        return PLACEHOLDER
 
 
 _current_step: contextvars.ContextVar[StepRecorder] = contextvars.ContextVar("klachtroute_step")

@@ -93,6 +93,7 @@ def create_app(runtime: Runtime | None = None, **config: Any) -> Flask:
         intake,
         modeller_views,
         oversight_views,
+        portal_views,
         registration,
         reports_views,
         sso,
@@ -104,7 +105,7 @@ def create_app(runtime: Runtime | None = None, **config: Any) -> Flask:
     auth.init_app(app)
     for module in (auth, staff, complaints, incidents_views, intake, api, trace_views, modeller_views,
                    reports_views, documents_views, registration, oversight_views, access, colleagues,
-                   account_views, twofactor_views, sso):
+                   account_views, twofactor_views, sso, portal_views):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)  # the API authenticates by token or checks the session's own header
 

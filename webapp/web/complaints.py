@@ -142,6 +142,20 @@ def record_message(org: str, reference: str):
     return redirect(url_for("complaints.show", org=org, reference=reference))
 
 
+@bp.route("/<org>/klachten/<reference>/link-intrekken", methods=["POST"])
+@organisation_page
+def revoke_portal_link(org: str, reference: str):
+    """Revoke the complainant's personal links (the next letter carries a new one)."""
+    from webapp.portal import revoke
+
+    writer_required()
+    instance = _instance(org, reference)
+    count = revoke(runtime(), instance.id, g.actor.identity)
+    flash(f"{count} persoonlijke link(s) van de klager ingetrokken. De volgende brief krijgt een nieuwe link."
+          if count else "Er was geen geldige persoonlijke link om in te trekken.")
+    return redirect(url_for("complaints.show", org=org, reference=reference))
+
+
 @bp.route("/<org>/audit")
 @organisation_page
 def audit_check(org: str):
