@@ -232,6 +232,8 @@ SAMPLE = {
     "wkkgz_verlenging_weken": 2, "verlenging_weken_leidinggevende": 3, "verlenging_weken_directeur": 4,
     "klager": {"naam": "J. de Vries", "email": "j.devries@example.org", "relatie": "ouder"},
     "referentie": "KR-2026-0042", "soort": "klacht", "kanaal": "email",
+    # A message's payload (the portal's messages carry a dict).
+    "reactie_klager": {"toelichting": "Ik heb nog een foto van de situatie."},
 }
 FUNCTIONS = diagram_functions(WorkingDayCalendar())
 
