@@ -99,9 +99,15 @@ def test_worker_once_and_sigterm(database_url, db_engine, tmp_path):
     process = subprocess.Popen([sys.executable, "-m", "webapp.cli", "worker", "--poll-interval", "0.2"], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        time.sleep(1.5)
+        # SIGTERM once it runs (however long its start takes on a busy machine), not before.
+        started = []
+        for line in process.stdout:
+            started.append(line)
+            if "worker started" in line:
+                break
         process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=15)
+        output, _ = process.communicate(timeout=30)
+        output = "".join(started) + output
     finally:
         process.kill()
     assert process.returncode == 0, output
