@@ -451,16 +451,21 @@ class Runtime:
         self._apply(session, instance, loaded, recorder, open_rows)
         return recorder, fired
 
+    def _locked_instance(self, session: Session, instance_id: int, actor: Actor) -> Instance:
+        """The complaint, locked for this step, if the actor's organisation holds it; else NotFound."""
+        instance = session.get(Instance, instance_id, with_for_update=self.dialect == "postgresql")
+        if instance is None or (not actor.is_system
+                                and self._slug_for(session, instance.organisation_id) != actor.organisation):
+            raise NotFound("deze klacht bestaat niet")
+        return instance
+
     def retry_incident(self, instance_id: int, actor: Actor) -> bool:
         """Staff's "retry now": run the complaint's failed step again (its intake, or its due
         timers and waiting engine steps). True when it went through; otherwise the incident
         stays, with one more attempt counted."""
         now = clock.now()
         with self.write_sessions.begin() as session:
-            instance = session.get(Instance, instance_id, with_for_update=self.dialect == "postgresql")
-            if instance is None or (not actor.is_system
-                                    and self._slug_for(session, instance.organisation_id) != actor.organisation):
-                raise NotFound("deze klacht bestaat niet")
+            instance = self._locked_instance(session, instance_id, actor)
             if instance.incident_since is None:
                 raise ConflictError("deze klacht heeft geen storing (meer)")
             try:
@@ -478,11 +483,8 @@ class Runtime:
         """A complaint stored at a failed intake starts afresh on another diagram version of
         its organisation (a fixed one). True when its procedure now runs."""
         with self.write_sessions.begin() as session:
-            instance = session.get(Instance, instance_id, with_for_update=self.dialect == "postgresql")
+            instance = self._locked_instance(session, instance_id, actor)
             version = session.get(DiagramVersion, version_id)
-            if instance is None or (not actor.is_system
-                                    and self._slug_for(session, instance.organisation_id) != actor.organisation):
-                raise NotFound("deze klacht bestaat niet")
             if version is None or version.organisation_id != instance.organisation_id:
                 raise NotFound("deze versie van het procesontwerp bestaat niet")
             if instance.state or instance.incident_since is None:
@@ -504,10 +506,7 @@ class Runtime:
             raise ConflictError("geef een reden op voor het afbreken van deze klacht")
         now = clock.now()
         with self.write_sessions.begin() as session:
-            instance = session.get(Instance, instance_id, with_for_update=self.dialect == "postgresql")
-            if instance is None or (not actor.is_system
-                                    and self._slug_for(session, instance.organisation_id) != actor.organisation):
-                raise NotFound("deze klacht bestaat niet")
+            instance = self._locked_instance(session, instance_id, actor)
             if instance.status != "running":
                 raise ConflictError("deze klacht is al afgesloten")
             for row in self._open_tasks(session, [instance.id])[instance.id].values():

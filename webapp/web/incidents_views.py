@@ -70,12 +70,17 @@ def _element_name(instance_id: int, element_id: str) -> str | None:
     return None
 
 
+def _acting_on(org: str, reference: str):
+    """A complaint of this organisation that the user may act on (a writer who reads incidents)."""
+    _require_reader(org)
+    writer_required()
+    return instance_of(org, reference)
+
+
 @bp.route("/<org>/storingen/<reference>/opnieuw", methods=["POST"])
 @organisation_page
 def retry(org: str, reference: str):
-    _require_reader(org)
-    writer_required()
-    instance = instance_of(org, reference)
+    instance = _acting_on(org, reference)
     try:
         ok = runtime().retry_incident(instance.id, g.actor)
     except KlachtrouteError as exc:
@@ -89,9 +94,7 @@ def retry(org: str, reference: str):
 @bp.route("/<org>/storingen/<reference>/afbreken", methods=["POST"])
 @organisation_page
 def cancel(org: str, reference: str):
-    _require_reader(org)
-    writer_required()
-    instance = instance_of(org, reference)
+    instance = _acting_on(org, reference)
     try:
         runtime().cancel_complaint(instance.id, g.actor, request.form.get("reden", "")[:500])
     except KlachtrouteError as exc:
@@ -104,9 +107,7 @@ def cancel(org: str, reference: str):
 @bp.route("/<org>/storingen/<reference>/verplaatsen", methods=["POST"])
 @organisation_page
 def move(org: str, reference: str):
-    _require_reader(org)
-    writer_required()
-    instance = instance_of(org, reference)
+    instance = _acting_on(org, reference)
     version_id = request.form.get("versie", type=int)
     if not version_id:
         flash("Kies een versie van het procesontwerp.")
