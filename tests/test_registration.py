@@ -92,6 +92,9 @@ def test_a_phone_complaint_registered_three_days_late_counts_its_deadlines_from_
     assert task.name == "Ontvangst bevestigen"
     assert clock.to_local(task.due_at) == datetime(2026, 3, 3, 23, 59, 59, tzinfo=AMS)
     assert task.due_at == datetime.fromisoformat(samen.calendar.working_days_after(3, received))
+    # The statutory six weeks on the complaint page count from receipt too: Thursday 9 April, not 13 April.
+    page = text(browser.get(f"/{SAMEN}/klachten/{instance.reference}"))
+    assert "binnen zes weken na indiening (Wet kinderopvang)09-04-2026 23:59" in page
 
 
 def test_a_complaint_registered_the_next_working_day_is_not_late(runtime, samen):

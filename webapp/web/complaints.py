@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from webapp.db.models import HumanTask, Instance, OutboxMessage
 from webapp.deadlines import complaint_terms, deadline_state
-from webapp.runtime import clock
+from webapp.runtime import clock, readmodel
 from webapp.runtime.errors import ConflictError, KlachtrouteError
 
 from . import queries
@@ -102,13 +102,8 @@ def index(org: str):
 def show(org: str, reference: str):
     instance = _instance(org, reference)
     log_page(instance, "klacht")
-    if instance.state:
-        loaded = runtime().load(instance.id)
-        data = dict(loaded.workflow.last_task.data) if loaded.workflow.last_task else {}
-        waiting = sorted({e.name for e in loaded.workflow.waiting_events()
-                          if e.event_type.endswith("MessageEventDefinition") and e.name})
-    else:  # stored at a failed intake: the procedure has not started yet
-        data, waiting = dict(instance.start_data or {}), []
+    snapshot = readmodel.snapshot(runtime(), instance.id)  # data, and the messages it waits for now
+    data, waiting = snapshot.data, sorted({w.name for w in snapshot.waiting})
     with runtime().sessions() as session:
         tasks = list(session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id)
                                      .order_by(HumanTask.id)))
@@ -118,7 +113,8 @@ def show(org: str, reference: str):
     return render_template("complaint.html", instance=instance, data=data, tasks=tasks, events=events,
                            messages=messages, deadlines=sorted(
                                deadlines(tasks, events) + complaint_terms(
-                                   g.org, data, instance.created_at, instance.closed_at, clock.now()),
+                                   g.org, data, instance.received_at or instance.created_at, instance.closed_at,
+                                   clock.now()),
                                key=lambda d: d.due_at),
                            waiting=[(name, message_label(name)) for name in waiting])
 
