@@ -87,7 +87,9 @@ def create_app(runtime: Runtime | None = None, **config: Any) -> Flask:
         complaints,
         incidents_views,
         intake,
+        measures_views,
         modeller_views,
+        public_report_views,
         reports_views,
         staff,
         trace_views,
@@ -97,6 +99,8 @@ def create_app(runtime: Runtime | None = None, **config: Any) -> Flask:
     for module in (auth, staff, complaints, incidents_views, intake, api, trace_views, modeller_views,
                    reports_views):
         app.register_blueprint(module.bp)
+    app.register_blueprint(measures_views.bp)
+    app.register_blueprint(public_report_views.bp)
     csrf.exempt(api.bp)  # the API authenticates by token or checks the session's own header
 
     _register_vendor(app)
