@@ -43,8 +43,8 @@ MEASURE_LABELS = {MeasureStatus.OPEN: "Open", MeasureStatus.POSTPONED: "Uitgeste
 
 
 def shown(count: int) -> int | str:
-    """A count as published: below three it is "minder dan 3"."""
-    return FEW if 0 < count < THRESHOLD else count
+    """A count as published: below three it is "minder dan 3" (none is "geen")."""
+    return "geen" if count == 0 else FEW if count < THRESHOLD else count
 
 
 def _rows(pairs: list[tuple[str, int]]) -> list[dict[str, Any]]:
