@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from webapp.db.models import Instance, Measure, Organisation, OutboxMessage, PublishedReport
 from webapp.db.session import make_session_factory
@@ -112,7 +112,7 @@ def _groups_in_db(rt, slug: str) -> tuple[dict[str, Counter], dict[str, Counter]
         org_id = session.scalar(select(Organisation.id).where(Organisation.slug == slug))
         rows = session.execute(select(Instance.location, Instance.complaint_type).where(
             Instance.organisation_id == org_id, Instance.created_at >= begin, Instance.created_at < end)).all()
-        measure_rows = session.execute(select(Measure.location, Measure.scope, Measure.status).where(
+        measure_rows = session.execute(select(Measure.location, Measure.scope, Measure.status, Measure.due_on).where(
             Measure.organisation_id == org_id, Measure.created_at >= begin, Measure.created_at < end)).all()
     by_location: dict[str, Counter] = defaultdict(Counter)
     for location, kind in rows:
@@ -122,10 +122,13 @@ def _groups_in_db(rt, slug: str) -> tuple[dict[str, Counter], dict[str, Counter]
         key = location if sum(counter.values()) >= THRESHOLD and location != MERGED else MERGED
         groups[key].update(counter)
     measures: dict[str, Counter] = defaultdict(Counter)
-    for location, scope, status in measure_rows:
+    today = clock.to_local(clock.now()).date()
+    for location, scope, status, due_on in measure_rows:
         label = location_label(config, location, True) if location else None
         key = ORGANISATION_WIDE if scope == "organisatie" or not location else label if label in groups else MERGED
         measures[key][status] += 1
+        if status in ("open", "uitgesteld") and due_on < today:
+            measures[key]["na de beloofde datum nog niet gerealiseerd"] += 1
     return groups, measures
 
 
@@ -133,6 +136,8 @@ def test_the_annual_report_is_public_only_after_publication_and_matches_the_data
     from pypdf import PdfReader
 
     anonymous = Browser(app.test_client())
+    with rt.sessions() as session:
+        assert session.scalar(select(func.count(Measure.id))) >= 10  # the procedures recorded measures
     for slug in generated["orgs"]:
         public_url = f"/{slug}/klachtenjaarverslag/{YEAR}"
         assert anonymous.get(public_url).status_code == 404

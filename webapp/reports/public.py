@@ -38,8 +38,10 @@ FEW = "minder dan 3"
 KINDS = ("jaarverslag", "or")
 MERGED = OTHER_LOCATION
 ORGANISATION_WIDE = "Organisatiebreed"
+OVERDUE = "te_laat"
 MEASURE_LABELS = {MeasureStatus.OPEN: "Open", MeasureStatus.POSTPONED: "Uitgesteld",
-                  MeasureStatus.REALISED: "Gerealiseerd", MeasureStatus.DROPPED: "Vervallen"}
+                  MeasureStatus.REALISED: "Gerealiseerd", MeasureStatus.DROPPED: "Vervallen",
+                  OVERDUE: "Na de beloofde datum nog niet gerealiseerd"}
 
 
 def shown(count: int) -> int | str:
@@ -100,21 +102,25 @@ def _section(report: Report, measures: dict[str, int]) -> dict[str, Any]:
 
 def _measure_counts(runtime, slug: str, period: Period, config: OrganisationConfig,
                     locations: set[str]) -> dict[str, dict[str, int]]:
-    """Measures agreed in the period, per published location group and status."""
+    """Measures agreed in the period, per published location group and status, and how many of
+    them are overdue now (open or postponed past their promised date)."""
     begin, finish = period.bounds
+    today = clock.to_local(clock.now()).date()
     out: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     with runtime.sessions() as session:
-        rows = session.execute(select(Measure.location, Measure.scope, Measure.status)
+        rows = session.execute(select(Measure.location, Measure.scope, Measure.status, Measure.due_on)
                                .join(Organisation, Organisation.id == Measure.organisation_id)
                                .where(Organisation.slug == slug, Measure.created_at >= begin,
                                       Measure.created_at < finish)).all()
-    for location, scope, status in rows:
+    for location, scope, status, due_on in rows:
         if scope == "organisatie" or not location:
             group = ORGANISATION_WIDE
         else:
             label = location_label(config, location, True)
             group = label if label in locations else MERGED
         out[group][status] += 1
+        if status in (MeasureStatus.OPEN, MeasureStatus.POSTPONED) and due_on < today:
+            out[group][OVERDUE] += 1
     return out
 
 
