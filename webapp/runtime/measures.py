@@ -284,32 +284,3 @@ def locations(runtime, slug: str) -> list[str]:
         return sorted(session.scalars(
             select(Measure.location).join(Organisation, Organisation.id == Measure.organisation_id)
             .where(Organisation.slug == slug, Measure.location.is_not(None)).distinct()))
-
-
-def open_tasks_for(runtime, slug: str, roles: frozenset[str]) -> list[MeasureRow]:
-    """The follow-up tasks waiting for these roles."""
-    return [r for r in register(runtime, slug) if r.task_open and r.measure.responsible_role in roles]
-
-
-def for_complaint(session: Session, instance_id: int) -> list[Measure]:
-    return list(session.scalars(select(Measure).join(MeasureComplaint, MeasureComplaint.measure_id == Measure.id)
-                                .where(MeasureComplaint.instance_id == instance_id).order_by(Measure.id)))
-
-
-def summary_by_location(runtime, slug: str, start: date, end: date) -> dict[str, dict[str, int]]:
-    """Measures agreed in the period (created, Amsterdam dates) per location and status, plus the
-    ones overdue now: for the reports."""
-    on = today()
-    out: dict[str, dict[str, int]] = {}
-    with runtime.sessions() as session:
-        rows = session.scalars(select(Measure).join(Organisation, Organisation.id == Measure.organisation_id)
-                               .where(Organisation.slug == slug))
-        for m in rows:
-            created = clock.to_local(m.created_at).date()
-            if not start <= created <= end:
-                continue
-            bucket = out.setdefault(m.location or "", {})
-            bucket[m.status] = bucket.get(m.status, 0) + 1
-            if is_overdue(m, on):
-                bucket["te_laat"] = bucket.get("te_laat", 0) + 1
-    return out
