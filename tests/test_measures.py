@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from webapp.db.models import Measure, MeasureComplaint, OutboxMessage
 from webapp.db.session import make_session_factory
+from webapp.mail import OutboxSender
 from webapp.runtime import clock, measures
 from webapp.runtime.errors import ConflictError, PermissionDenied
 from webapp.runtime.forms import FormCatalog
@@ -21,6 +22,7 @@ from webapp.runtime.service import Runtime
 from webapp.scenarios.model import load_scenarios
 from webapp.scenarios.runner import _Run, parse_deadline, scenario_files
 from webapp.vocabulary import MeasureStatus
+from webapp.worker import Worker
 
 from .conftest import PASSWORD, Browser
 
@@ -125,6 +127,9 @@ def test_a_measure_is_followed_up_on_its_date_and_an_overdue_one_reaches_the_qua
         # The responsible person answers: realised, with what was done.
         responsible = _login(runtime, f"verantwoordelijk@{slug}.test", f"{slug}:{measure.responsible_role}")
         task_page = f"/{slug}/maatregelen"
+        inbox = responsible.get(f"/{slug}/inbox").get_data(as_text=True)
+        waiting = measures.waiting_count(runtime, slug, frozenset({measure.responsible_role}))
+        assert waiting >= 1 and f"Maatregel gerealiseerd? {waiting} maatregel" in inbox
         assert "Is de maatregel gerealiseerd?" in responsible.get(task_page).get_data(as_text=True)
         refused = responsible.post(f"/{slug}/maatregelen/{measure.id}/opvolgen",
                                    {"uitkomst": "gerealiseerd", "toelichting": ""}, page=task_page,
@@ -162,8 +167,9 @@ def test_a_new_date_needs_a_reason_and_brings_a_new_task_and_dropping_is_kept(db
         assert row.measure.status == MeasureStatus.POSTPONED and row.measure.due_on == later and not row.task_open
         measures.raise_follow_ups(runtime)
         assert not _row(runtime, measure.id).task_open
+        # The worker raises the new task on the new date, as it does every follow-up.
         virtual.set(_at(later, 8))
-        measures.raise_follow_ups(runtime)
+        assert Worker(runtime, OutboxSender(runtime.sessions, None)).sweep().follow_ups >= 1
         assert _row(runtime, measure.id).task_open
         assert len(_follow_up_messages(runtime, measure)) == 2
         measures.answer_follow_up(runtime, "skar", measure.id, measures.Answer("vervallen", "Niet meer nodig"),

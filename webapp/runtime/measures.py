@@ -21,7 +21,7 @@ from datetime import date, datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from handlers.dutch import long_date
@@ -277,6 +277,15 @@ def register(runtime, slug: str, status: str | None = None, location: str | None
             refs.setdefault(mid, []).append(reference)
     rows = [MeasureRow(m, tuple(refs.get(m.id, ())), is_overdue(m, on), task_open(m)) for m in measures]
     return sorted(rows, key=lambda r: (not r.overdue, r.measure.due_on, r.measure.id))
+
+
+def waiting_count(runtime, slug: str, roles: frozenset[str]) -> int:
+    """How many "Maatregel gerealiseerd?" tasks wait for these roles."""
+    with runtime.sessions() as session:
+        return session.scalar(
+            select(func.count(Measure.id)).join(Organisation, Organisation.id == Measure.organisation_id)
+            .where(Organisation.slug == slug, Measure.status.in_(OPEN_STATES), Measure.follow_up_at.is_not(None),
+                   Measure.responsible_role.in_(sorted(roles)))) or 0
 
 
 def locations(runtime, slug: str) -> list[str]:

@@ -39,6 +39,15 @@ def nav() -> dict[str, object]:
     return {"show_measures": getattr(g, "org", None) is not None and bool(getattr(g, "roles", None))}
 
 
+@bp.app_template_global()
+def measure_tasks_waiting() -> int:
+    """How many "Maatregel gerealiseerd?" tasks wait for the user's roles (shown in the inbox)."""
+    org, roles = getattr(g, "org", None), getattr(g, "roles", None)
+    if org is None or not roles:
+        return 0
+    return measures.waiting_count(runtime(), org.slug, roles)
+
+
 @bp.route("/<org>/maatregelen")
 @organisation_page
 def index(org: str):
