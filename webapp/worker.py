@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from webapp.mail import OutboxSender
-from webapp.reports.public import remind_annual_reports
 from webapp.runtime import clock
 from webapp.runtime.measures import raise_follow_ups
 from webapp.runtime.notifications import warn_due_soon
@@ -106,6 +105,8 @@ class Worker:
         if self._reminded_on == day:
             return
         self._reminded_on = day
+        from webapp.reports.public import remind_annual_reports  # the reports package only when needed
+
         for reminder in remind_annual_reports(self.runtime):
             log.info("reminded %s of the annual report %d", reminder.organisation, reminder.year)
 
