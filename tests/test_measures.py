@@ -198,3 +198,33 @@ def test_an_organisation_wide_improvement_links_several_complaints(db_engine):
     [row] = measures.register(runtime, "korein")
     assert row.measure.id == measure_id and row.measure.scope == "organisatie"
     assert sorted(row.references) == sorted(refs)
+
+
+# SAMEN's scenario follows the ruling without measures: here the bestuurder agrees one.
+SAMEN_RULING = {"Uitspraak opvolgen": {"maatregelen_na_uitspraak": "Extra pedagogisch medewerker op maandag.",
+                                        "termijn_uitvoering_uitspraak": "2026-12-01"}}
+
+
+@pytest.mark.parametrize(("slug", "file", "source", "role", "extra"), [
+    ("skar", "extern.yaml", "Service_maatregel_uitspraak", "pedagogiek_kwaliteit", {}),
+    ("korein", "termijnen.yaml", "Service_maatregel_uitspraak", "behandelaar", {}),
+    ("kwartier", "03-stap3-4-bemiddeling-exkocie.yaml", "Service_maatregel_exkocie", "directeur_bestuurder", {}),
+    ("samen-kinderopvang", "geschillencommissie.yaml", "Service_maatregel_uitspraak", "bestuurder", SAMEN_RULING),
+])
+def test_the_external_committees_outcome_records_its_measures(db_engine, slug, file, source, role, extra):
+    runtime = _runtime(db_engine, slug)
+    config = runtime.organisation(slug)
+    for scenario in load_scenarios(BPMN / slug / "scenarios" / file):
+        virtual = clock.VirtualClock(parse_deadline(scenario.start))
+        with clock.using_clock(virtual):
+            run = _Run(runtime, config, scenario, virtual)
+            run.start()
+            for step in scenario.steps:
+                if step.get("complete") in extra:
+                    step = {**step, "data": {**step.get("data", {}), **extra[step["complete"]]}}
+                run.step(step)
+    with runtime.sessions() as session:
+        found = list(session.scalars(select(Measure).where(Measure.source == source)))
+    assert found, f"{slug}: no measure recorded by {source}"
+    assert {m.responsible_role for m in found} == {role}
+    assert all(m.due_on and m.description and m.status == MeasureStatus.OPEN for m in found)
