@@ -5,6 +5,7 @@ letter where the procedure promises feedback. Real procedures, real database, a 
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
@@ -123,6 +124,11 @@ def test_a_measure_is_followed_up_on_its_date_and_an_overdue_one_reaches_the_qua
         assert "te laat" in page and "maatregel" in page
         assert measure.description.split("\n")[0][:40] in page.replace("&#39;", "'").replace("&quot;", '"')
         assert "te laat</strong>" in officer.get(f"/{slug}/maatregelen?status=te_laat").get_data(as_text=True)
+        # ... and in the reports: the register's overdue measures, linked to the overview.
+        reports_page = officer.get(f"/{slug}/rapportages").get_data(as_text=True)
+        overdue = measures.status_counts(runtime, slug)["te_laat"]
+        assert overdue >= 1
+        assert re.search(rf'status=te_laat">Te laat</a></th><td class="getal">{overdue}</td>', reports_page)
 
         # The responsible person answers: realised, with what was done.
         responsible = _login(runtime, f"verantwoordelijk@{slug}.test", f"{slug}:{measure.responsible_role}")

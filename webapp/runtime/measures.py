@@ -288,6 +288,19 @@ def waiting_count(runtime, slug: str, roles: frozenset[str]) -> int:
                    Measure.responsible_role.in_(sorted(roles)))) or 0
 
 
+def status_counts(runtime, slug: str) -> dict[str, int]:
+    """The register now: measures per status, and how many are overdue ("te_laat")."""
+    on = today()
+    with runtime.sessions() as session:
+        base = select(func.count(Measure.id)).join(Organisation, Organisation.id == Measure.organisation_id).where(
+            Organisation.slug == slug)
+        counts = dict(session.execute(select(Measure.status, func.count(Measure.id))
+                                      .join(Organisation, Organisation.id == Measure.organisation_id)
+                                      .where(Organisation.slug == slug).group_by(Measure.status)).all())
+        counts["te_laat"] = session.scalar(base.where(Measure.status.in_(OPEN_STATES), Measure.due_on < on)) or 0
+    return counts
+
+
 def locations(runtime, slug: str) -> list[str]:
     with runtime.sessions() as session:
         return sorted(session.scalars(

@@ -48,6 +48,15 @@ def measure_tasks_waiting() -> int:
     return measures.waiting_count(runtime(), org.slug, roles)
 
 
+@bp.app_template_global()
+def measure_register_counts(slug: str) -> list[tuple[str, str, int]]:
+    """(status key, label, count) of the register now, overdue first (for the reports page)."""
+    counts = measures.status_counts(runtime(), slug)
+    if not any(counts.values()):
+        return []
+    return [(key, label, counts.get(key, 0)) for key, label in STATUSES]
+
+
 @bp.route("/<org>/maatregelen")
 @organisation_page
 def index(org: str):
