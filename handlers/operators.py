@@ -9,6 +9,7 @@ service task's result variable.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import date
 from typing import Any, Protocol
 
 from webapp.vocabulary import EventType
@@ -31,6 +32,7 @@ class Step(Protocol):
 
     # Optional: where a letter to the complainant puts their personal link (the runtime's steps have it).
     # def portal_link(self) -> str: ...
+    def record_measure(self, measure: dict[str, Any]) -> None: ...
 
 
 Operator = Callable[..., dict[str, Any]]
@@ -74,10 +76,44 @@ def register_complaint(step: Step, data: Mapping[str, Any], role: str, note: str
     return {"registered_with": role}
 
 
+def _promised_date(value: Any) -> date | None:
+    text = str(value or "").strip()[:10]
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"de termijn van de maatregel is geen datum: '{text}'") from None
+
+
+def record_measure(step: Step, data: Mapping[str, Any], field: str, due_field: str, role: str,
+                   person_field: str = "", feedback: Any = False, scope: str = "klacht") -> dict[str, Any]:
+    """A measure agreed in this step, into the organisation's register of measures: the text of the
+    form field `field`, the promised date of `due_field`, the role responsible (and the person named
+    in `person_field`), the complaint's location. At that date the responsible role gets "Maatregel
+    gerealiseerd?"; with `feedback` the complainant gets a letter once it is realised. The fields are
+    given by name, as a form may leave them out: nothing is recorded when the measure or its date is
+    empty (no measure agreed)."""
+    text = str(data.get(field) or "").strip()
+    promised = _promised_date(data.get(due_field))
+    if not text or promised is None:
+        return {"recorded": False}
+    if scope not in ("klacht", "organisatie"):
+        raise ValueError(f"onbekende soort maatregel '{scope}' (klacht of organisatie)")
+    person = str(data.get(person_field) or "").strip() if person_field else ""
+    location = str(data.get("locatie") or "").strip()
+    step.record_measure({
+        "description": text[:5000], "due_on": promised, "responsible_role": str(role)[:64],
+        "responsible_person": person[:200] or None, "location": location[:200] or None,
+        "feedback_letter": bool(feedback), "scope": scope})
+    return {"recorded": True, "due_on": promised.isoformat(), "role": role}
+
+
 OPERATORS: dict[str, Operator] = {
     "send_letter": send_letter,
     "notify_role": notify_role,
     "register_complaint": register_complaint,
+    "record_measure": record_measure,
 }
 
 # What each operator takes, for the diagram checks and the modeller's property panel.
@@ -85,4 +121,6 @@ OPERATOR_PARAMETERS: dict[str, dict[str, bool]] = {
     "send_letter": {"template": True, "to": False},
     "notify_role": {"role": True, "subject": True, "message": False},
     "register_complaint": {"role": True, "note": False},
+    "record_measure": {"field": True, "due_field": True, "role": True, "person_field": False,
+                       "feedback": False, "scope": False},
 }

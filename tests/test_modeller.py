@@ -126,7 +126,7 @@ def test_the_page_opens_the_current_version_and_gives_the_panel_what_it_needs(ow
     assert {"id": "behandelaar", "label": "Behandelaar"} in data["roles"]
     assert data["lanes"] == {"Behandelaar": "behandelaar", "Directeur": "directeur"}
     operators = {o["name"]: o for o in data["operators"]}
-    assert set(operators) == {"send_letter", "notify_role", "register_complaint"}
+    assert set(operators) == {"send_letter", "notify_role", "register_complaint", "record_measure"}
     assert {"name": "template", "required": True}.items() <= operators["send_letter"]["parameters"][0].items()
     assert [p["name"] for p in operators["notify_role"]["parameters"]] == ["role", "subject", "message"]
     calendar = {f["name"]: f for f in data["calendar"]}

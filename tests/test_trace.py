@@ -140,13 +140,15 @@ def steps_of(trace) -> list[tuple]:
 QUICK_ELEMENTS = {
     "Start_klantreactie", "Gateway_soort", "Task_beoordelen", "Gateway_ernstig", "Gateway_behandelaar_bekend",
     "Service_brief_wie_behandelt", "Service_registreren_start", "Task_behandelen", "Gateway_oplossing_voorgesteld",
-    "Service_oplossing_registreren", "Task_tevredenheid", "Service_brief_afspraken", "Service_sluiten",
+    "Service_oplossing_registreren", "Task_tevredenheid", "Service_maatregel_afspraken", "Service_brief_afspraken",
+    "Service_sluiten",
     "Gateway_na_sluiting", "Gateway_tevreden", "End_tevreden", "Gateway_verbetering_klacht", "End_gesloten",
 }
 QUICK_FLOWS = {
     "Flow_start", "Flow_soort_klacht", "Flow_beoordelen_ernst", "Flow_ernstig_nee", "Flow_brief_wie",
     "Flow_registreren_start", "Flow_naar_behandelen", "Flow_behandeld", "Flow_oplossing_registreren",
-    "Flow_naar_tevredenheid", "Flow_brief_afspraken", "Flow_sluiten", "Flow_na_sluiting", "Flow_naar_tevreden",
+    "Flow_naar_tevredenheid", "Flow_brief_afspraken", "Flow_Service_maatregel_afspraken", "Flow_sluiten",
+    "Flow_na_sluiting", "Flow_naar_tevreden",
     "Flow_naar_verbetering_klacht", "Flow_tevreden_ja", "Flow_verbetering_klacht_nee",
 }
 
@@ -216,8 +218,8 @@ ESCALATED_ELEMENTS = {
     "Service_brief_wie_behandelt", "Service_registreren_start",
     "Timer_streeftermijn", "Service_herinnering_behandelaar", "End_behandelaar_herinnerd",
     "Timer_wettelijke_termijn", "Service_escalatie_directeur", "Service_brief_termijn", "Task_afhandeling_escalatie",
-    "Gateway_oplossing_voorgesteld", "Service_oplossing_registreren", "Task_tevredenheid", "Service_brief_afspraken",
-    "Service_sluiten", "Gateway_na_sluiting", "Gateway_tevreden", "Service_niet_tevreden",
+    "Gateway_oplossing_voorgesteld", "Service_oplossing_registreren", "Task_tevredenheid",
+    "Service_maatregel_afspraken", "Service_brief_afspraken", "Service_sluiten", "Gateway_na_sluiting", "Gateway_tevreden", "Service_niet_tevreden",
     "Gateway_verbetering_klacht", "End_gesloten",
 }
 

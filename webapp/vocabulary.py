@@ -33,6 +33,8 @@ class EventType(StrEnum):
     MIGRATED = "migrated"
     DIAGRAM_DEPLOYED = "diagram_deployed"
     ERROR = "error"  # a failed step, rolled back; kept for the technical history
+    MEASURE_RECORDED = "measure_recorded"  # the record_measure operator (webapp.runtime.measures)
+    MEASURE_FOLLOWED_UP = "measure_followed_up"  # "Maatregel gerealiseerd?" answered
 
 
 class HumanTaskState(StrEnum):
@@ -50,4 +52,14 @@ class InstanceStatus(StrEnum):
     COMPLETED = "completed"
 
 
-__all__ = ["EventType", "InstanceStatus", "HumanTaskState"]
+class MeasureStatus(StrEnum):
+    """`measures.status`: a measure is open until its follow-up says it was realised, moved to a
+    new date (uitgesteld, still to be followed up) or dropped (vervallen)."""
+
+    OPEN = "open"
+    REALISED = "gerealiseerd"
+    POSTPONED = "uitgesteld"
+    DROPPED = "vervallen"
+
+
+__all__ = ["EventType", "InstanceStatus", "HumanTaskState", "MeasureStatus"]

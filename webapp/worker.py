@@ -16,6 +16,7 @@ from datetime import datetime
 
 from webapp.mail import OutboxSender
 from webapp.runtime import clock
+from webapp.runtime.measures import raise_follow_ups
 from webapp.runtime.notifications import warn_due_soon, warn_overdue
 from webapp.runtime.retention import run_retention
 from webapp.runtime.service import Runtime
@@ -30,9 +31,10 @@ class SweepStats:
     errors: int = 0
     messages: int = 0
     warnings: int = 0  # tasks whose deadline nears, announced to their role
+    follow_ups: int = 0  # measures whose promised date came: "Maatregel gerealiseerd?"
 
     def __bool__(self) -> bool:
-        return bool(self.instances or self.messages or self.warnings)
+        return bool(self.instances or self.messages or self.warnings or self.follow_ups)
 
 
 class Worker:
@@ -45,6 +47,7 @@ class Worker:
         self.stop_event = threading.Event()
         self.retention_interval = 24 * 3600.0  # seconds; retention runs daily (and at start)
         self._next_retention = 0.0
+        self._reminded_on = None  # the local day the yearly report reminder was last checked
 
     def sweep(self) -> SweepStats:
         """Fire every due timer and send every due message, batch by batch."""
@@ -58,6 +61,8 @@ class Worker:
                 break
         if not self.stop_event.is_set():
             stats.warnings = warn_due_soon(self.runtime) + warn_overdue(self.runtime)
+            stats.follow_ups = raise_follow_ups(self.runtime)
+            self._maybe_remind()
         while not self.stop_event.is_set():
             handled = self.sender.send_due(limit=self.batch_size)
             stats.messages += handled
@@ -93,6 +98,17 @@ class Worker:
             self.stop_event.wait(self.seconds_until_next())
         log.info("worker stopped")
         return 0
+
+    def _maybe_remind(self) -> None:
+        """Once a day: the reminder of last year's report before 1 June (sent once per year)."""
+        day = clock.to_local(clock.now()).date()
+        if self._reminded_on == day:
+            return
+        self._reminded_on = day
+        from webapp.reports.public import remind_annual_reports  # the reports package only when needed
+
+        for reminder in remind_annual_reports(self.runtime):
+            log.info("reminded %s of the annual report %d", reminder.organisation, reminder.year)
 
     def _maybe_run_retention(self) -> None:
         if time.monotonic() < self._next_retention:

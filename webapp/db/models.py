@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -386,3 +386,76 @@ class PortalCode(Base):
     expires_at: Mapped[datetime]
     attempts: Mapped[int] = mapped_column(default=0)
     used_at: Mapped[datetime | None]
+
+
+class Measure(Base):
+    """A measure agreed in a complaint (the oordeel, the agreements, mediation, an external
+    committee's outcome) or an organisation-wide improvement, followed up at its promised date.
+    status: open, gerealiseerd, uitgesteld, vervallen (see webapp.runtime.measures)."""
+
+    __tablename__ = "measures"
+    __table_args__ = (Index("ix_measures_org_status", "organisation_id", "status"),
+                      Index("ix_measures_status_due", "status", "due_on"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    # The complaint it was agreed in; null for an organisation-wide improvement (see MeasureComplaint).
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("instances.id"), index=True)
+    scope: Mapped[str] = mapped_column(String(20), default="klacht")  # klacht, organisatie
+    description: Mapped[str] = mapped_column(Text)
+    responsible_role: Mapped[str | None] = mapped_column(String(64))
+    responsible_person: Mapped[str | None] = mapped_column(String(200))
+    location: Mapped[str | None] = mapped_column(String(200))
+    due_on: Mapped[date]  # the promised date
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    source: Mapped[str | None] = mapped_column(String(200))  # the BPMN element that recorded it
+    feedback_letter: Mapped[bool] = mapped_column(default=False)  # the complainant hears of its realisation
+    # When the follow-up task "Maatregel gerealiseerd?" arrived; null while it has not (yet).
+    follow_up_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(Text)  # what was done, or why it moved or lapsed
+    history: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(254))
+    closed_at: Mapped[datetime | None]
+    closed_by: Mapped[str | None] = mapped_column(String(254))
+
+
+class MeasureComplaint(Base):
+    """The complaints that led to a measure (an organisation-wide improvement may have several)."""
+
+    __tablename__ = "measure_complaints"
+
+    measure_id: Mapped[int] = mapped_column(ForeignKey("measures.id", ondelete="CASCADE"), primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id"), primary_key=True, index=True)
+
+
+class PublishedReport(Base):
+    """A report prepared, reviewed and released by the quality officer: a stored snapshot of the
+    anonymised figures, never recomputed. kind: jaarverslag (public), kwartaal/jaar-or (Kwartier's
+    reports to the OR and the management team, for staff only). period: "2026" or "2026-K1"."""
+
+    __tablename__ = "published_reports"
+    __table_args__ = (UniqueConstraint("organisation_id", "kind", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    period: Mapped[str] = mapped_column(String(10))
+    year: Mapped[int]
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prepared_at: Mapped[datetime]
+    prepared_by: Mapped[str] = mapped_column(String(254))
+    published_at: Mapped[datetime | None]
+    published_by: Mapped[str | None] = mapped_column(String(254))
+    ggd_sent_on: Mapped[date | None]  # "Verzonden aan de GGD op <datum>"
+    ggd_recorded_by: Mapped[str | None] = mapped_column(String(254))
+
+
+class ReportReminder(Base):
+    """The yearly reminder (before 1 June) of the previous year's report, sent once."""
+
+    __tablename__ = "report_reminders"
+
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True)  # the report's year
+    sent_at: Mapped[datetime]

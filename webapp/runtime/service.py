@@ -28,7 +28,7 @@ from webapp.db.models import (
 )
 from webapp.db.session import writer_engine
 
-from . import audit, clock, incidents, notifications, portal_links
+from . import audit, clock, incidents, measures, notifications, portal_links
 from .diagrams import ParsedDiagram, SpecCache, diagram_sha256, parse_diagram
 from .errors import ConflictError, FormValidationError, InvalidWorkflowState, NotFound, PermissionDenied
 from .forms import FormCatalog
@@ -609,7 +609,9 @@ class Runtime:
         outbox += [notice for _, rec in steps for notice in rec.staff_notices]
         if outbox:
             session.connection().execute(OutboxMessage.__table__.insert(), outbox)
+        measures.write(session, [(inst, m) for inst, rec in steps for m in rec.measures], now)
         for _, rec in steps:
+            rec.measures.clear()
             rec.audit.clear()
             rec.outbox.clear()
             rec.staff_notices.clear()

@@ -73,6 +73,7 @@ class StepRecorder:
         self._current_element: tuple[str | None, str | None] = (None, None)
         self.fired_timers: set[Any] = set()  # task ids already recorded as timer_fired
         self.staff_notices: list[dict[str, Any]] = []  # outbox rows that are not steps of the procedure
+        self.measures: list[dict[str, Any]] = []  # measures agreed in this step (written like the outbox)
 
     def record(self, event_type: str, data: dict[str, Any] | None = None, *, bpmn_id: str | None = None,
                bpmn_name: str | None = None, actor: str | None = None) -> None:
@@ -91,6 +92,13 @@ class StepRecorder:
         """Where a letter to the complainant puts their personal link: the runtime gives each
         such letter a new one when it writes the step (webapp.runtime.portal_links)."""
         return PLACEHOLDER
+
+    def record_measure(self, measure: dict[str, Any]) -> None:
+        """A measure agreed in this step (the record_measure operator): written with the step."""
+        self.measures.append({**measure, "source": self._current_element[0]})
+        self.record(EventType.MEASURE_RECORDED, {"due_on": str(measure.get("due_on")),
+                                                 "role": measure.get("responsible_role"),
+                                                 "scope": measure.get("scope")}, actor=SYSTEM)
 
 
 _current_step: contextvars.ContextVar[StepRecorder] = contextvars.ContextVar("klachtroute_step")

@@ -91,9 +91,11 @@ def create_app(runtime: Runtime | None = None, **config: Any) -> Flask:
         documents_views,
         incidents_views,
         intake,
+        measures_views,
         modeller_views,
         oversight_views,
         portal_views,
+        public_report_views,
         registration,
         reports_views,
         sso,
@@ -107,6 +109,8 @@ def create_app(runtime: Runtime | None = None, **config: Any) -> Flask:
                    reports_views, documents_views, registration, oversight_views, access, colleagues,
                    account_views, twofactor_views, sso, portal_views):
         app.register_blueprint(module.bp)
+    app.register_blueprint(measures_views.bp)
+    app.register_blueprint(public_report_views.bp)
     csrf.exempt(api.bp)  # the API authenticates by token or checks the session's own header
 
     _register_vendor(app)
