@@ -1,0 +1,150 @@
+"""Daily use of the staff pages (issue 13): deadlines in working days, sortable inbox columns,
+a timeline that names people, contact links, notification links, Dutch plurals."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from lxml import html
+from sqlalchemy import select
+
+from handlers.dutch import meervoud
+from handlers.working_days import WorkingDayCalendar
+from webapp.db.models import HumanTask, OutboxMessage, User
+from webapp.mail import OutboxSender
+from webapp.runtime.service import Actor, Runtime
+from webapp.web.staff import countdown
+
+from .conftest import AMS
+
+
+def page(response):
+    return html.fromstring(response.get_data(as_text=True))
+
+
+def text(response) -> str:
+    return " ".join(page(response).text_content().split())
+
+
+def open_task(runtime: Runtime, instance_id: int) -> HumanTask:
+    with runtime.sessions() as s:
+        return s.scalar(select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.state == "ready"))
+
+
+def deadline_cell(response) -> str:
+    return " ".join(page(response).xpath("string(//tbody/tr[1]/td[contains(@class,'kolom-termijn')])").split())
+
+
+def test_inbox_shows_working_days_left_today_and_late(browser, make_user, runtime, vclock):
+    make_user("els@test.nl", "testorg:behandelaar")
+    runtime.start("testorg", {})  # Monday 2 March 09:00, due Monday 9 March 23:59
+    browser.login("els@test.nl")
+    assert deadline_cell(browser.get("/testorg/inbox")).startswith("nog 5 werkdagen")
+    vclock.set(datetime(2026, 3, 6, 16, 0, tzinfo=AMS))  # Friday: the weekend does not count
+    assert deadline_cell(browser.get("/testorg/inbox")).startswith("nog 1 werkdag ")
+    vclock.set(datetime(2026, 3, 9, 12, 0, tzinfo=AMS))
+    assert deadline_cell(browser.get("/testorg/inbox")).startswith("vandaag")
+    vclock.set(datetime(2026, 3, 11, 10, 0, tzinfo=AMS))  # no worker ran: the task is still open
+    late = deadline_cell(browser.get("/testorg/inbox"))
+    assert late.startswith("2 werkdagen te laat") and "09-03-2026 23:59" in late
+
+
+def test_countdown_skips_holidays_of_the_calendar():
+    calendar = WorkingDayCalendar()
+    # Friday 24 April 2026 to Tuesday 28 April: Koningsdag (Monday 27 April) is no working day.
+    now, due = datetime(2026, 4, 24, 9, 0, tzinfo=AMS), datetime(2026, 4, 28, 23, 59, tzinfo=AMS)
+    assert countdown(due, now, calendar) == "nog 1 werkdag"
+    assert countdown(now, due, calendar) == "1 werkdag te laat"
+
+
+def _three_complaints(runtime: Runtime, vclock) -> list[str]:
+    references = []
+    for day, location in ((2, "Bolderburen"), (3, "Aventurijn"), (4, "Citroenvlinder")):
+        vclock.set(datetime(2026, 3, day, 9, 0, tzinfo=AMS))
+        references.append(runtime.start("testorg", {}, complaint_type="klacht", location=location).reference)
+    return references
+
+
+def test_inbox_columns_sort_on_the_server_with_aria_sort(browser, make_user, runtime, vclock):
+    make_user("els@test.nl", "testorg:behandelaar")
+    first, second, third = _three_complaints(runtime, vclock)
+    browser.login("els@test.nl")
+
+    def order(url: str) -> list[str]:
+        doc = page(browser.get(url))
+        return [" ".join(td.text_content().split()) for td in doc.xpath("//tbody/tr/td[contains(@class,'kolom-klacht')]")]
+
+    assert order("/testorg/inbox") == [first, second, third]  # by deadline, the most urgent first
+    assert order("/testorg/inbox?sorteer=-termijn") == [third, second, first]
+    assert order("/testorg/inbox?sorteer=locatie") == [second, first, third]
+    assert order("/testorg/inbox?sorteer=-locatie") == [third, first, second]
+    assert order("/testorg/inbox?sorteer=onzin") == [first, second, third]
+    doc = page(browser.get("/testorg/inbox?sorteer=locatie"))
+    header = doc.xpath("//th[@aria-sort]")
+    assert len(header) == 1 and header[0].get("aria-sort") == "ascending" and "Locatie" in header[0].text_content()
+    # The active column's link turns the order round; the other columns sort ascending.
+    assert header[0].xpath("a/@href")[0].endswith("sorteer=-locatie")
+    assert doc.xpath("//th[contains(@class,'kolom-termijn')]/a/@href")[0].endswith("sorteer=termijn")
+
+
+def test_timeline_names_people_and_roles_not_addresses_or_codes(browser, make_user, runtime, vclock):
+    make_user("els@test.nl", "testorg:behandelaar", name="Els van Dijk")
+    make_user("bart@test.nl", "testorg:behandelaar", name="Bart Smit")
+    started = runtime.start("testorg", {"klager": {"naam": "A. de Vries"}})
+    task = open_task(runtime, started.instance_id)
+    actor = Actor("els@test.nl", "testorg", frozenset({"behandelaar"}))
+    with runtime.sessions() as s:
+        from webapp.db.models import User
+        bart = s.scalar(select(User.id).where(User.email == "bart@test.nl"))
+    runtime.assign_task(task.id, actor, (bart, "bart@test.nl"))
+    OutboxSender(runtime.sessions, None).send_due()  # no mail server: the messages are held
+    browser.login("els@test.nl")
+    shown = text(browser.get(f"/testorg/klachten/{started.reference}"))
+    assert "Taak overgedragen: Klacht behandelen (aan Bart Smit) Els van Dijk" in shown
+    assert "@test.nl" not in shown.split("Verloop", 1)[1]
+    assert "role:" not in shown and "(bewaard)" not in shown
+    assert "melding aan Behandelaar" in shown  # the new-task notification, by the role's label
+    assert "geen mailserver ingesteld" in shown  # a held message says why
+
+
+def test_task_page_links_phone_and_email(browser, make_user, runtime):
+    make_user("els@test.nl", "testorg:behandelaar")
+    started = runtime.start("testorg", {"klager": {"naam": "A. de Vries", "email": "a@example.nl",
+                                                   "telefoon": "06 - 123 456 78"}})
+    task = open_task(runtime, started.instance_id)
+    browser.login("els@test.nl")
+    doc = page(browser.get(f"/testorg/taken/{task.id}"))
+    assert doc.xpath("//a[@href='tel:0612345678']/text()") == ["06 - 123 456 78"]
+    assert doc.xpath("//a[@href='mailto:a@example.nl']/text()") == ["a@example.nl"]
+    bare = runtime.start("testorg", {"klager": {"naam": "B. Bakker"}})
+    doc = page(browser.get(f"/testorg/taken/{open_task(runtime, bare.instance_id).id}"))
+    assert not doc.xpath("//a[starts-with(@href,'tel:')]") and not doc.xpath("//a[starts-with(@href,'mailto:')]")
+
+
+def test_a_notification_links_straight_to_the_task(browser, make_user, runtime, monkeypatch):
+    monkeypatch.setenv("BASE_URL", "https://klachten.example.nl/")
+    make_user("els@test.nl", "testorg:behandelaar")
+    make_user("dirk@test.nl", "testorg:directeur")
+    started = runtime.start("testorg", {})
+    task = open_task(runtime, started.instance_id)
+    with runtime.sessions() as s:
+        body = s.scalar(select(OutboxMessage.body).where(OutboxMessage.template == "taak_klaar"))
+    link = f"https://klachten.example.nl/taak/{task.task_id}"
+    assert link in body
+    browser.login("els@test.nl")
+    opened = browser.get(link.removeprefix("https://klachten.example.nl"))
+    assert opened.status_code == 302 and opened.headers["Location"].endswith(f"/testorg/taken/{task.id}")
+    browser.get("/logout")
+    browser.login("dirk@test.nl")  # same organisation, but not his task's role: still redirected, then 404
+    assert browser.get(f"/taak/{task.task_id}").status_code == 302
+    assert browser.get("/taak/00000000-0000-0000-0000-000000000000").status_code == 404
+
+
+def test_counts_use_dutch_plurals(browser, make_user, runtime):
+    assert [meervoud(n, "taak") for n in (0, 1, 2)] == ["0 taken", "1 taak", "2 taken"]
+    assert meervoud(3, "probleem") == "3 problemen" and meervoud(1, "week") == "1 week"
+    make_user("els@test.nl", "testorg:behandelaar")
+    browser.login("els@test.nl")
+    assert "0 taken" in text(browser.get("/testorg/inbox"))
+    runtime.start("testorg", {})
+    assert "1 taak" in text(browser.get("/testorg/inbox"))
