@@ -94,7 +94,6 @@ def test_timeline_names_people_and_roles_not_addresses_or_codes(browser, make_us
     task = open_task(runtime, started.instance_id)
     actor = Actor("els@test.nl", "testorg", frozenset({"behandelaar"}))
     with runtime.sessions() as s:
-        from webapp.db.models import User
         bart = s.scalar(select(User.id).where(User.email == "bart@test.nl"))
     runtime.assign_task(task.id, actor, (bart, "bart@test.nl"))
     OutboxSender(runtime.sessions, None).send_due()  # no mail server: the messages are held
@@ -148,3 +147,30 @@ def test_counts_use_dutch_plurals(browser, make_user, runtime):
     assert "0 taken" in text(browser.get("/testorg/inbox"))
     runtime.start("testorg", {})
     assert "1 taak" in text(browser.get("/testorg/inbox"))
+
+
+def test_a_contact_date_in_the_future_is_refused_in_dutch(browser, make_user, runtime, add_organisation, vclock):
+    from webapp.runtime.organisations import BPMN_ROOT
+
+    add_organisation(BPMN_ROOT / "samen-kinderopvang")
+    make_user("mve@samen.nl", "samen-kinderopvang:manager_ve")
+    actor = Actor("mve@samen.nl", "samen-kinderopvang", frozenset({"manager_ve"}))
+    started = runtime.start("samen-kinderopvang", {"klager": {"naam": "A. de Vries", "email": "a@example.nl"}})
+    runtime.complete_task(started.instance_id, open_task(runtime, started.instance_id).task_id, actor,
+                          {"aard_klacht": "overig", "medewerker_betrokken": False})
+    task = open_task(runtime, started.instance_id)
+    assert task.name == "Contact opnemen"
+    browser.login("mve@samen.nl")
+    url = f"/samen-kinderopvang/taken/{task.id}"
+    shown = browser.get(url)
+    assert page(shown).xpath("//input[@name='datum_contact']/@max") == ["2026-03-02"]
+    # No phone number: the instructions read "A. de Vries (a@example.nl)", never "(, a@example.nl)".
+    assert "contact op met A. de Vries (a@example.nl) over" in text(shown) and "(," not in text(shown)
+    answers = {"actie": "afronden", "wijze_contact": "telefonisch", "verslag_contact": "Gebeld.",
+               "onderzoek_nodig": "nee", "overleg_regiomanager_nodig": "nee", "gesprek_nodig": "nee"}
+    refused = browser.post(url, {**answers, "datum_contact": "2026-03-03"})
+    assert refused.status_code == 422
+    message = page(refused).xpath("string(//*[@id='veld-datum_contact']/ancestor::*[contains(@class,'veld')][1])")
+    assert "Deze datum ligt in de toekomst" in message and "02-03-2026" in message
+    assert open_task(runtime, started.instance_id).id == task.id  # nothing completed
+    assert browser.post(url, {**answers, "datum_contact": "2026-03-02"}).status_code == 302

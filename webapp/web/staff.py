@@ -24,7 +24,7 @@ from webapp.runtime.instructions import render_instructions
 
 from . import queries, timeline
 from .auth import organisation_page, runtime, writer_required
-from .formrender import build_fields, parse_submission, raw_values
+from .formrender import build_fields, parse_submission, past_date_errors, raw_values
 
 bp = Blueprint("staff", __name__)
 
@@ -202,6 +202,7 @@ def task(org: str, task_id: int):
             flash("Uw concept is opgeslagen.")
             return redirect(url_for("staff.task", org=org, task_id=task_id))
         try:
+            _check_past_dates(row, schema, ui_schema, submitted)
             runtime().complete_task(instance.id, row.task_id, g.actor, submitted)
         except FormValidationError as exc:
             errors, status = exc.errors, 422
@@ -215,6 +216,19 @@ def task(org: str, task_id: int):
             return redirect(url_for("staff.inbox", org=org))
     fields = build_fields(schema, ui_schema, values, errors)
     return render_template("task.html", fields=fields, errors=errors, schema=schema, **context), status
+
+
+def _check_past_dates(row: HumanTask, schema: dict, ui_schema: dict, submitted: dict[str, Any]) -> None:
+    """A contact date in the future is refused, together with whatever else the form's schema refuses."""
+    errors = past_date_errors(schema, ui_schema, submitted, clock.to_local(clock.now()).date())
+    if not errors:
+        return
+    try:
+        if row.form:
+            runtime().forms.validate(row.form, submitted)
+    except FormValidationError as exc:
+        errors += [e for e in exc.errors if e.path not in {x.path for x in errors}]
+    raise FormValidationError(row.form or "", sorted(errors, key=lambda e: e.path))
 
 
 def _refused(org: str, exc: Exception):
