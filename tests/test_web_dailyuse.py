@@ -174,3 +174,66 @@ def test_a_contact_date_in_the_future_is_refused_in_dutch(browser, make_user, ru
     assert "Deze datum ligt in de toekomst" in message and "02-03-2026" in message
     assert open_task(runtime, started.instance_id).id == task.id  # nothing completed
     assert browser.post(url, {**answers, "datum_contact": "2026-03-02"}).status_code == 302
+
+
+def test_the_auditor_browses_and_filters_the_log(app, browser, make_user, runtime, vclock, monkeypatch):
+    from webapp.web import logbook
+
+    make_user("aud@test.nl", "testorg:auditor", name="Anna Auditor")
+    make_user("els@test.nl", "testorg:behandelaar", name="Els van Dijk")
+    first = runtime.start("testorg", {})
+    vclock.set(datetime(2026, 3, 4, 9, 0, tzinfo=AMS))
+    second = runtime.start("testorg", {})
+    actor = Actor("els@test.nl", "testorg", frozenset({"behandelaar"}))
+    with runtime.sessions() as s:
+        els = s.scalar(select(User.id).where(User.email == "els@test.nl"))
+    runtime.assign_task(open_task(runtime, second.instance_id).id, actor, (els, "els@test.nl"))
+    browser.login("aud@test.nl")
+    everything = browser.get("/testorg/logboek")
+    assert everything.status_code == 200 and first.reference in text(everything)
+    assert "Taak opgepakt: Klacht behandelen Els van Dijk" in text(everything)
+
+    def references(url: str) -> set[str]:
+        return {a.text for a in page(browser.get(url)).xpath("//tbody/tr/td[2]/a")}
+
+    assert references(f"/testorg/logboek?kenmerk={second.reference}") == {second.reference}
+    assert references("/testorg/logboek?van=2026-03-03&tot=2026-03-31") == {second.reference}
+    assert references("/testorg/logboek?tot=2026-03-02") == {first.reference}
+    only = page(browser.get("/testorg/logboek?soort=task_claimed"))
+    assert len(only.xpath("//tbody/tr")) == 1
+    assert references("/testorg/logboek?wie=Els") == {second.reference}
+    by_system = page(browser.get("/testorg/logboek?wie=systeem")).xpath("string(//tbody)")
+    assert "Klacht ontvangen" in by_system and "Taak opgepakt" not in by_system
+    monkeypatch.setattr(logbook, "PAGE_SIZE", 3)
+    paged = browser.get("/testorg/logboek?kenmerk=TEST")
+    assert "Pagina 1 van" in text(paged) and len(page(paged).xpath("//tbody/tr")) == 3
+    assert "kenmerk=TEST" in page(paged).xpath("//a[text()='Volgende']/@href")[0]  # the filter is kept
+    bad = browser.get("/testorg/logboek?van=2026-02-30")
+    assert bad.status_code == 400 and "bestaat niet" in text(bad)
+
+
+def test_a_behandelaar_cannot_read_the_log(browser, make_user):
+    make_user("els@test.nl", "testorg:behandelaar")
+    browser.login("els@test.nl")
+    assert browser.get("/testorg/logboek").status_code == 403
+
+
+def test_a_bad_date_in_a_report_url_gives_the_dutch_error_page(browser, make_user):
+    make_user("aud@test.nl", "testorg:auditor")
+    browser.login("aud@test.nl")
+    for query in ("van=2026-02-30", "van=0001-01-01&tot=0001-01-02", "van=9999-12-31", "jaar=twintig"):
+        for path in ("/testorg/rapportages", "/testorg/rapportages/gebeurtenissen.csv"):
+            shown = browser.get(f"{path}?{query}")
+            assert shown.status_code == 400, (path, query)
+            assert "jjjj-mm-dd" in text(shown) or "1990" in text(shown)
+
+
+def test_the_csv_download_opens_in_dutch_excel(browser, make_user, runtime):
+    make_user("aud@test.nl", "testorg:auditor")
+    runtime.start("testorg", {}, complaint_type="klacht", location="Cliëntenraad")
+    browser.login("aud@test.nl")
+    body = browser.get("/testorg/rapportages/gebeurtenissen.csv?van=2026-03-01&tot=2026-03-31").data
+    assert body.startswith(b"\xef\xbb\xbf")  # the UTF-8 byte order mark Excel needs
+    lines = body.decode("utf-8-sig").split("\r\n")
+    assert lines[0].split(";")[:3] == ["case_id", "activity", "timestamp"]
+    assert any("Cliëntenraad" in line and ";2026-03-02 09:00:00;" in line for line in lines[1:])

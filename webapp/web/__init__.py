@@ -87,6 +87,7 @@ def create_app(runtime: Runtime | None = None, **config: Any) -> Flask:
         complaints,
         incidents_views,
         intake,
+        logbook,
         modeller_views,
         reports_views,
         staff,
@@ -95,7 +96,7 @@ def create_app(runtime: Runtime | None = None, **config: Any) -> Flask:
 
     auth.init_app(app)
     for module in (auth, staff, complaints, incidents_views, intake, api, trace_views, modeller_views,
-                   reports_views):
+                   reports_views, logbook):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)  # the API authenticates by token or checks the session's own header
 
