@@ -12,6 +12,7 @@ from sqlalchemy import select
 from handlers.dutch import meervoud
 from handlers.working_days import WorkingDayCalendar
 from webapp.db.models import HumanTask, Instance, Organisation
+from webapp.intake import RELATIONS
 from webapp.runtime import clock
 from webapp.runtime.errors import (
     ConflictError,
@@ -53,6 +54,13 @@ MESSAGE_STATUS = {"pending": "wacht op verzending", "sent": "verzonden", "failed
 @bp.app_template_filter("ontvanger")
 def recipient(value: str) -> str:
     return timeline.recipient_label(value or "", g.org.all_roles if getattr(g, "org", None) else {})
+
+
+@bp.app_template_filter("relatie")
+def relation(value: str) -> str:
+    """'client' -> 'cliënt': the relation as a word in a sentence."""
+    label = RELATIONS.get(str(value), str(value))
+    return label[:1].lower() + label[1:]
 
 
 @bp.app_template_filter("telefoonlink")

@@ -287,7 +287,7 @@ export class SidePanel {
         h('p', { class: 'paneel-soort' }, 'Diagram'),
         h('h2', { id: 'paneel-titel' }, this.data.organisation.name)),
       h('p', {}, 'Klik op een element om het hier te bewerken: naam, formulier, rol, termijn, voorwaarden.'),
-      h('p', { class: 'klein' }, `${count} stappen. Proces-id: ${this.data.organisation.process_id}.`),
+      h('p', { class: 'klein' }, `${count} ${count === 1 ? 'stap' : 'stappen'}. Proces-id: ${this.data.organisation.process_id}.`),
       h('h3', {}, 'Zo werkt het'),
       h('ul', { class: 'paneel-uitleg' },
         h('li', {}, 'Sleep een element uit het palet links, of klik op een element en kies in het menu ernaast wat erna komt.'),
