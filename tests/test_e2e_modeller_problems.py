@@ -108,3 +108,20 @@ def test_grouped_problems_beside_the_diagram_and_a_publish_that_asks_first(
     with runtime.sessions() as s:
         assert s.scalar(select(func.count()).select_from(DiagramVersion).where(
             DiagramVersion.organisation_id == runtime.organisation_id("modellerorg"))) == 1
+
+    # The timer editor shows an expression it cannot compose as it is, and offers no overwrite.
+    expression = "weeks_after(6 + wkkgz_verlenging_weken, ontvangen_op, statutory=True)"
+    chrome.execute_script("""
+const m = window.klachtroute.modeler;
+const modeling = m.get('modeling'), factory = m.get('elementFactory'), moddle = m.get('moddle');
+const anchor = m.get('elementRegistry').get('Task_behandelen');
+const shape = modeling.createShape(factory.createShape({ type: 'bpmn:IntermediateCatchEvent',
+  eventDefinitionType: 'bpmn:TimerEventDefinition' }), { x: anchor.x + 60, y: anchor.y + 330 }, anchor.parent);
+const definition = shape.businessObject.eventDefinitions[0];
+modeling.updateModdleProperties(shape, definition, { timeDate: moddle.create('bpmn:FormalExpression', { body: arguments[0] }) });
+m.get('selection').select(shape);
+""", expression)
+    own = css("#paneel-termijn-eigen")
+    assert expression in own.text and "werkdagen na ontvangst" not in own.text
+    assert not chrome.find_elements(By.ID, "paneel-termijn-toepassen")  # no button that would overwrite it
+    assert chrome.find_element(By.ID, "paneel-termijn").get_attribute("value") == expression
