@@ -79,6 +79,11 @@ def test_inbox_columns_sort_on_the_server_with_aria_sort(browser, make_user, run
     assert order("/testorg/inbox?sorteer=locatie") == [second, first, third]
     assert order("/testorg/inbox?sorteer=-locatie") == [third, first, second]
     assert order("/testorg/inbox?sorteer=onzin") == [first, second, third]
+    assert order("/testorg/inbox?sorteer=leeftijd") == [third, second, first]  # the youngest first
+    assert order("/testorg/inbox?sorteer=-leeftijd") == [first, second, third]
+    # The filter form keeps the order and offers it on a phone, where the headers are hidden.
+    chosen = page(browser.get("/testorg/inbox?sorteer=-locatie")).xpath("//select[@id='sorteer']/option[@selected]/@value")
+    assert chosen == ["-locatie"]
     doc = page(browser.get("/testorg/inbox?sorteer=locatie"))
     header = doc.xpath("//th[@aria-sort]")
     assert len(header) == 1 and header[0].get("aria-sort") == "ascending" and "Locatie" in header[0].text_content()
