@@ -99,7 +99,7 @@ def test_grouped_problems_beside_the_diagram_and_a_publish_that_asks_first(
     chrome.find_element(By.ID, "publiceren-notitie").send_keys("Drie taken toegevoegd")
     chrome.find_element(By.ID, "knop-publiceren").click()
     dialog = css("#publiceren-bevestigen[open]")
-    assert "1 lopende klacht blijft op de versie waarop zij begonnen" in dialog.text
+    assert "1 lopende klacht blijft op de versie waarop zij begon. U kunt haar daarna" in dialog.text
     assert "migratiepagina" in dialog.text and "nieuwe klachten" in dialog.text.lower()
     chrome.save_screenshot(str(SCREENS / "modeller-publiceren.png"))
     chrome.find_element(By.ID, "publiceren-nee").click()

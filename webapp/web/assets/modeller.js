@@ -369,7 +369,7 @@ function start() {
     const dialog = byId('publiceren-bevestigen');
     const running = Number(data.running_complaints || 0);
     byId('publiceren-lopend').textContent = running
-      ? `${count(running, 'lopende klacht blijft', 'lopende klachten blijven')} op de versie waarop zij begonnen. U kunt ze daarna op de migratiepagina naar de nieuwe versie verplaatsen.`
+      ? `${count(running, 'lopende klacht blijft', 'lopende klachten blijven')} op de versie waarop zij ${running === 1 ? 'begon' : 'begonnen'}. U kunt ${running === 1 ? 'haar' : 'ze'} daarna op de migratiepagina naar de nieuwe versie verplaatsen.`
       : 'Er lopen nu geen klachten; de nieuwe versie geldt meteen voor alles wat binnenkomt.';
     return new Promise((resolve) => {
       dialog.addEventListener('close', () => resolve(dialog.returnValue === 'publiceren'), { once: true });
