@@ -242,3 +242,13 @@ def test_the_csv_download_opens_in_dutch_excel(browser, make_user, runtime):
     lines = body.decode("utf-8-sig").split("\r\n")
     assert lines[0].split(";")[:3] == ["case_id", "activity", "timestamp"]
     assert any("Cliëntenraad" in line and ";2026-03-02 09:00:00;" in line for line in lines[1:])
+
+
+def test_a_letter_never_has_a_double_full_stop():
+    from types import SimpleNamespace
+
+    from handlers.letters import render_letter
+
+    step = SimpleNamespace(organisation_name="Testorganisatie", reference="TEST-2026-0001")
+    _, body = render_letter("wie_behandelt", {"behandelaar_naam": "mevrouw De Vries."}, step)
+    assert "door mevrouw De Vries." in body and ".." not in body

@@ -5,6 +5,7 @@ Templates are Jinja2 text with the task data and `organisatie`, `referentie`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -16,6 +17,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from handlers.dutch import long_date
 
 LETTERS_ROOT = Path(__file__).parent
+_DOUBLE_STOP = re.compile(r"(?<!\.)([.!?])\.(?!\.)")
 
 
 @lru_cache(maxsize=1)
@@ -37,5 +39,7 @@ def render_letter(template: str, data: Mapping[str, Any], step: Any) -> tuple[st
     except TemplateNotFound as exc:
         raise ValueError(f"letter template '{template}' does not exist") from exc
     text = tpl.render({**data, "organisatie": step.organisation_name, "referentie": step.reference})
+    # A typed value that ends a sentence itself ("in de hal.") gives "hal.." in the template's sentence.
+    text = _DOUBLE_STOP.sub(r"\1", text)
     subject, _, body = text.partition("\n")
     return subject.strip(), body.lstrip("\n")
