@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from webapp.cli import main
-from webapp.db.models import DiagramVersion, HumanTask, Instance, Organisation, User, UserRole
+from webapp.db.models import AuditEvent, DiagramVersion, HumanTask, Instance, Organisation, User, UserRole
 from webapp.runtime import clock
 
 
@@ -27,6 +27,8 @@ def test_the_demo_is_alive_today_with_dates_that_agree(db_engine, database_url, 
         per_role = conn.execute(select(UserRole.organisation_id, UserRole.role, func.count())
                                 .group_by(UserRole.organisation_id, UserRole.role)).all()
         names = conn.scalars(select(User.name)).all()
+        emails = set(conn.scalars(select(User.email)).all())
+        actors = set(conn.scalars(select(AuditEvent.actor).distinct()).all())
         organisations = conn.scalar(select(func.count()).select_from(Organisation))
 
     def aware(moment):
@@ -46,6 +48,8 @@ def test_the_demo_is_alive_today_with_dates_that_agree(db_engine, database_url, 
     # Two people per role, with names rather than addresses.
     assert per_role and all(count >= 2 for _, _, count in per_role)
     assert all("@" not in name and "(" not in name for name in names)
+    # The demo's steps were taken by its demo users, whose names the timeline shows.
+    assert actors - {"system"} and actors - {"system"} <= emails
 
 
 def test_dates_in_a_scenario_move_with_the_complaint():

@@ -89,6 +89,7 @@ def _empty(runtime) -> bool:
 def _load_demo_complaints(runtime, per_organisation: int) -> None:
     """A living organisation: a year of (mostly closed) complaints for the reports and, relative
     to today, open ones in every state (see webapp.generate.generate_demo)."""
+    from webapp.demo import demo_email
     from webapp.generate import generate_demo
     from webapp.runtime import clock
 
@@ -99,7 +100,8 @@ def _load_demo_complaints(runtime, per_organisation: int) -> None:
     recent = max(2, per_organisation // 3)
     click.echo(f"demo complaints: running {per_organisation} per organisation through the procedures, "
                f"{recent} of them received in the last six weeks ...")
-    generated = generate_demo(runtime, now, per_organisation - recent, recent, seed=now.year)
+    generated = generate_demo(runtime, now, per_organisation - recent, recent, seed=now.year,
+                              actor_email=demo_email)
     click.echo(f"demo complaints: {len(generated)} added")
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import heapq
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -225,7 +226,8 @@ def generate_year(runtime, year: int, count_per_org: int = 40, seed: int = 0,
 
 
 def generate_demo(runtime, now: datetime, history_per_org: int = 30, recent_per_org: int = 12, seed: int = 0,
-                  days: int = 42, organisations: list[str] | None = None) -> list[GeneratedComplaint]:
+                  days: int = 42, organisations: list[str] | None = None,
+                  actor_email: Callable[[str, str], str] | None = None) -> list[GeneratedComplaint]:
     """A living organisation, relative to `now`: `history_per_org` complaints received in the year
     before the last `days` days (mostly closed, for the reports) and `recent_per_org` received in
     the last `days` days, played as far as today and left open where today finds them: new ones
@@ -251,7 +253,7 @@ def generate_demo(runtime, now: datetime, history_per_org: int = 30, recent_per_
                 # Recent complaints are under way: today's untouched, the others part of the way.
                 script.steps = script.steps[:0 if index < 2 else rng.randrange(len(script.steps) or 1)]
             scripts.append(script)
-    return _simulate(runtime, scripts, until=now, stop_at=now)
+    return _simulate(runtime, scripts, until=now, stop_at=now, actor_email=actor_email)
 
 
 def _recent_day(now: datetime, back: int, weekday: int | None) -> date:
@@ -260,10 +262,10 @@ def _recent_day(now: datetime, back: int, weekday: int | None) -> date:
     return day if weekday is None else day - timedelta(days=(day.weekday() - weekday) % 7)
 
 
-def _simulate(runtime, scripts: list[_Script], until: datetime | None = None,
-              stop_at: datetime | None = None) -> list[GeneratedComplaint]:
+def _simulate(runtime, scripts: list[_Script], until: datetime | None = None, stop_at: datetime | None = None,
+              actor_email: Callable[[str, str], str] | None = None) -> list[GeneratedComplaint]:
     """Play the scripts in one simulation on a virtual clock; a script whose next step falls after
-    `stop_at` stops there (its complaint stays open)."""
+    `stop_at` stops there (its complaint stays open). `actor_email(slug, role)`: who does a step."""
     if not scripts:
         return []
     choice_values = _choice_values(runtime)
@@ -278,6 +280,8 @@ def _simulate(runtime, scripts: list[_Script], until: datetime | None = None,
                 script.run = _Run(runtime, script.config, Scenario(
                     script.scenario.name, script.scenario.path, script.scenario.start, script.data,
                     script.steps), virtual)
+                if actor_email is not None:
+                    script.run.actor_email = lambda role, slug=script.config.slug: actor_email(slug, role)
                 try:
                     script.run.start()
                 except KlachtrouteError:
