@@ -36,3 +36,20 @@ def long_date(value: str | date | datetime | None) -> str:
             return str(value)
         moment = clock.to_local(parsed).date() if parsed.tzinfo else parsed.date()
     return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}"
+
+
+# Dutch plurals of the nouns shown with a count; anything else gets "-en" (werkdag -> werkdagen).
+PLURALS = {"taak": "taken", "probleem": "problemen", "week": "weken", "werkdag": "werkdagen", "dag": "dagen",
+           "klacht": "klachten", "maand": "maanden", "gebeurtenis": "gebeurtenissen", "melding": "meldingen",
+           "brief": "brieven", "keer": "keer", "uur": "uur", "storing": "storingen", "scenario": "scenario's",
+           "versie": "versies", "stap": "stappen", "bericht": "berichten", "gebruiker": "gebruikers",
+           "complimenten": "complimenten", "compliment": "complimenten", "suggestie": "suggesties",
+           "signaal": "signalen", "formulier": "formulieren", "fout": "fouten", "waarschuwing": "waarschuwingen",
+           "element": "elementen", "regel": "regels", "jaar": "jaar", "minuut": "minuten"}
+
+
+def meervoud(count: int, noun: str, plural: str | None = None) -> str:
+    """'1 taak', '0 taken', '3 problemen', '1 week', '2 weken': the count with the right form."""
+    if count == 1:
+        return f"{count} {noun}"
+    return f"{count} {plural or PLURALS.get(noun) or noun + 'en'}"

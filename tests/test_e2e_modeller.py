@@ -151,6 +151,7 @@ def test_a_process_owner_adds_a_user_task_and_deploys_it(bundle, runtime, make_u
     # Deploy: refused, the new task has no form; it is listed and marked on the canvas.
     css("#publiceren-notitie").send_keys("Tweede controle toegevoegd")
     clickable("#knop-publiceren").click()
+    clickable("#publiceren-ja").click()  # the confirmation: running complaints stay on their version
     status_contains("Niet gepubliceerd")
     item = css(f'#probleemlijst li[data-element-id="{new_task}"]')
     assert "Tweede controle" in item.text and "geen formulier" in item.text
@@ -177,6 +178,7 @@ def test_a_process_owner_adds_a_user_task_and_deploys_it(bundle, runtime, make_u
 
     # Deploy again: version 2, with what changed.
     clickable("#knop-publiceren").click()
+    clickable("#publiceren-ja").click()
     status_contains("Versie 2 is gepubliceerd")
     outcome = css("#publicatie-uitkomst").text
     assert "Toegevoegd" in outcome and "Tweede controle" in outcome

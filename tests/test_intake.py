@@ -319,17 +319,19 @@ def test_samen_refuses_anonymous_complaints_and_takes_only_complaints():
 @pytest.mark.parametrize("name", ["Skar", "Korein"])
 def test_skar_and_korein_distinguish_complaint_compliment_and_suggestion(name):
     config = real(name)
+    valid = {**VALID, "locatie": IntakeRules.of(config).locations[0]}  # one of the organisation's locations
     assert set(IntakeRules.of(config).types) == {"klacht", "compliment", "suggestie"}
-    assert "soort" in refused(config, {**VALID, "soort": ""}).errors
-    assert check_intake(config, {**VALID, "soort": "compliment"}, TODAY).complaint_type == "compliment"
+    assert "soort" in refused(config, {**valid, "soort": ""}).errors
+    assert check_intake(config, {**valid, "soort": "compliment"}, TODAY).complaint_type == "compliment"
 
 
 def test_mos_keeps_anonymous_reports_as_signals_and_refuses_complaints_after_six_months():
     config = real("M.O.S")
     rules = IntakeRules.of(config)
     assert rules.anonymous == "signal" and rules.lapse_months == 6
-    assert check_intake(config, {**VALID, "anoniem": "ja", "soort": "klacht"}, TODAY).signal
-    assert refused(config, {**VALID, "soort": "klacht", "datum_gebeurtenis": "2025-08-01"}).rule == "lapse"
+    valid = {**VALID, "locatie": rules.locations[0]}  # one of the organisation's locations
+    assert check_intake(config, {**valid, "anoniem": "ja", "soort": "klacht"}, TODAY).signal
+    assert refused(config, {**valid, "soort": "klacht", "datum_gebeurtenis": "2025-08-01"}).rule == "lapse"
 
 
 # -- what the complainant is told -----------------------------------------------------------

@@ -600,3 +600,16 @@ def test_save_form_refuses_a_name_that_leaves_the_forms_folder(app, tmp_path):
 
 def test_a_ui_schema_name_with_a_path_is_reported_as_missing_not_a_crash(runtime):
     assert runtime.forms.exists("../secret.json") is False
+
+
+def test_a_failing_scenario_is_explained_in_the_process_owners_words(owner):
+    renamed = laid_out().replace('name="Klacht behandelen"', 'name="Klacht oppakken"')
+    problems = post_json(owner, "/testorg/procesontwerp/controleren", {"xml": renamed}).json["problems"]
+    explained = [p for p in problems if p["scenario"]]
+    assert explained, problems
+    first = explained[0]["message"]
+    # Which scenario, which step, what was expected and what happened; no English, no raw lists.
+    assert first.startswith("Scenario 'Snel opgelost', stap 1 (regel ")
+    assert "verwacht dat de taak 'Klacht behandelen' klaarstaat" in first
+    assert "klaar staan: 'Klacht oppakken'" in first
+    assert "expected" not in first and "ready" not in first and "[" not in first

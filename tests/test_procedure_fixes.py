@@ -20,7 +20,7 @@ from .conftest import AMS
 MOS = load_config(BPMN_ROOT / "mos")
 COMPLAINT = {
     "naam": "Anna de Vries", "email": "anna@example.nl", "telefoon": "", "relatie": "ouder",
-    "locatie": "De Boomhut", "soort": "klacht", "toestemming": "ja",
+    "soort": "klacht", "toestemming": "ja",  # no location: four organisations choose from their own list
     "omschrijving": "Mijn zoon kwam met natte kleren thuis.",
 }
 

@@ -55,7 +55,7 @@ def test_complaint_page_shows_data_deadlines_timeline_and_letters(browser, make_
                           Actor("dirk@test.nl", "testorg", frozenset({"directeur"})), {"opgelost": True})
     finished = browser.get(url)
     assert "afgesloten" in text(finished)
-    assert "Taak afgerond: Escalatie behandelen dirk@test.nl" in text(finished)
+    assert "Taak afgerond: Escalatie behandelen Dirk" in text(finished)  # the name, not the address
     assert "Geen open taken." in text(finished)
 
 

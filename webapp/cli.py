@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
 
 from webapp.runtime.errors import KlachtrouteError
+
+DEMO_DAYS = 365  # the demo's history: complaints received over the last year
 
 
 @click.group()
@@ -51,15 +54,20 @@ def load(demo_users: bool, demo_complaints: int) -> None:
     """Store the organisations of bpmn/ and deploy their diagrams where changed."""
     from webapp.bootstrap import build_runtime
     from webapp.demo import DEMO_PASSWORD, create_demo_users
+    from webapp.runtime import clock
 
     runtime = build_runtime()
     runtime.ensure_organisations()
-    for slug, config in runtime.organisations.items():
-        try:
-            version_id = runtime.deploy(slug, note="loaded from bpmn/")
-        except KlachtrouteError as exc:
-            raise click.ClickException(f"{config.name}: {exc}") from exc
-        click.echo(f"{config.name}: diagram version id {version_id}")
+    demo = bool(demo_complaints) and _empty(runtime)
+    # A demo's first diagrams are older than the year of complaints that run on them.
+    deployed_at = clock.now() - timedelta(days=DEMO_DAYS + 30) if demo else clock.now()
+    with clock.using_clock(clock.VirtualClock(deployed_at)) if demo else contextlib.nullcontext():
+        for slug, config in runtime.organisations.items():
+            try:
+                version_id = runtime.deploy(slug, note="loaded from bpmn/")
+            except KlachtrouteError as exc:
+                raise click.ClickException(f"{config.name}: {exc}") from exc
+            click.echo(f"{config.name}: diagram version id {version_id}")
     if demo_complaints:
         _load_demo_complaints(runtime, demo_complaints)
     if demo_users:
@@ -69,20 +77,31 @@ def load(demo_users: bool, demo_complaints: int) -> None:
             click.echo(f"  {organisation:<26} {label:<32} {email}")
 
 
-def _load_demo_complaints(runtime, per_organisation: int) -> None:
+def _empty(runtime) -> bool:
     from sqlalchemy import func, select
 
     from webapp.db.models import Instance
-    from webapp.generate import generate_year
-    from webapp.runtime import clock
 
     with runtime.sessions() as session:
-        if session.scalar(select(func.count()).select_from(Instance)):
-            click.echo("demo complaints: the database holds complaints already; none added")
-            return
-    year = clock.to_local(clock.now()).year - 1
-    click.echo(f"demo complaints: running {per_organisation} per organisation through the procedures ({year}) ...")
-    generated = generate_year(runtime, year, per_organisation, seed=year)
+        return not session.scalar(select(func.count()).select_from(Instance))
+
+
+def _load_demo_complaints(runtime, per_organisation: int) -> None:
+    """A living organisation: a year of (mostly closed) complaints for the reports and, relative
+    to today, open ones in every state (see webapp.generate.generate_demo)."""
+    from webapp.demo import demo_email
+    from webapp.generate import generate_demo
+    from webapp.runtime import clock
+
+    if not _empty(runtime):
+        click.echo("demo complaints: the database holds complaints already; none added")
+        return
+    now = clock.now()
+    recent = max(2, per_organisation // 3)
+    click.echo(f"demo complaints: running {per_organisation} per organisation through the procedures, "
+               f"{recent} of them received in the last six weeks ...")
+    generated = generate_demo(runtime, now, per_organisation - recent, recent, seed=now.year,
+                              actor_email=demo_email)
     click.echo(f"demo complaints: {len(generated)} added")
 
 

@@ -1,4 +1,5 @@
-"""Demo accounts for `make run`: one user for every role of every organisation."""
+"""Demo accounts for `make run`: two people for every role of every organisation, so that a task
+can be handed over to a colleague; their names (not their addresses) appear on the pages."""
 
 from __future__ import annotations
 
@@ -9,21 +10,35 @@ from webapp.db.models import User
 from webapp.runtime.service import Runtime
 
 DEMO_PASSWORD = "demo-wachtwoord"
+PER_ROLE = 2
+FIRST = ["Sanne", "Mark", "Fatma", "Joost", "Inge", "Rachid", "Marloes", "Pieter", "Ayşe", "Bas", "Lieke", "Tom",
+         "Esther", "Koen", "Nadia", "Ruud", "Femke", "Hamza", "Judith", "Wim"]
+LAST = ["de Vries", "Bakker", "Yilmaz", "Jansen", "Smit", "El Idrissi", "Meijer", "de Boer", "Mulder", "Bos",
+        "Vos", "Peters", "Hendriks", "van Dijk", "Kok", "Dekker", "Brouwer", "Postma", "de Graaf", "Koster"]
 
 
-def demo_email(slug: str, role: str) -> str:
-    return f"{role.replace('_', '-')}@{slug}.demo"
+def demo_email(slug: str, role: str, number: int = 1) -> str:
+    suffix = "" if number == 1 else f"-{number}"
+    return f"{role.replace('_', '-')}{suffix}@{slug}.demo"
+
+
+def demo_name(index: int) -> str:
+    """A person's name, the same one for the same index every time."""
+    return f"{FIRST[index % len(FIRST)]} {LAST[(index * 7 + index // len(FIRST)) % len(LAST)]}"
 
 
 def create_demo_users(runtime: Runtime) -> list[tuple[str, str, str]]:
     """Creates the missing demo users; returns (organisation, role label, email) for all of them."""
     created = []
+    index = 0
     with runtime.write_sessions.begin() as session:
         for slug, config in sorted(runtime.organisations.items()):
             for role, label in config.all_roles.items():
-                email = demo_email(slug, role)
-                if session.scalar(select(User.id).where(User.email == email)) is None:
-                    add_user(session, runtime.organisations, email, f"{label} ({config.name})", DEMO_PASSWORD,
-                             [f"{slug}:{role}"])
-                created.append((config.name, label, email))
+                for number in range(1, PER_ROLE + 1):
+                    email = demo_email(slug, role, number)
+                    if session.scalar(select(User.id).where(User.email == email)) is None:
+                        add_user(session, runtime.organisations, email, demo_name(index), DEMO_PASSWORD,
+                                 [f"{slug}:{role}"])
+                    created.append((config.name, label, email))
+                    index += 1
     return created

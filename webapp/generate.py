@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import heapq
 import random
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -147,12 +149,12 @@ def _choice_values(runtime) -> set[str]:
 
 
 def _prepare(rng: random.Random, config: OrganisationConfig, scenario: Scenario, year: int,
-             locations: list[str], number: int) -> _Script:
+             locations: list[str], number: int, day: date | None = None) -> _Script:
     start = parse_deadline(scenario.start)
     local = clock.to_local(start)
-    day = _day_in_year(rng, year, local.weekday())
+    day = day or _day_in_year(rng, year, local.weekday())
     offset_days = (day - local.date()).days
-    data = dict(scenario.data)
+    data = _shift_dates(dict(scenario.data), offset_days)
     klager = data.get("klager")
     if isinstance(klager, dict) and (klager.get("naam") or klager.get("email")):
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
@@ -164,7 +166,7 @@ def _prepare(rng: random.Random, config: OrganisationConfig, scenario: Scenario,
         data["klager"] = klager
     if locations and data.get("locatie"):
         data["locatie"] = rng.choice(locations)
-    steps = [s for s in scenario.steps if "expect" not in s and "expect_error" not in s]
+    steps = [_shift_dates(s, offset_days) for s in scenario.steps if "expect" not in s and "expect_error" not in s]
     script = _Script(config, scenario, timedelta(days=offset_days), data, steps, _shift(start, offset_days))
     personal: set[str] = set()
     for key in ("klager", "omschrijving"):
@@ -176,6 +178,22 @@ def _prepare(rng: random.Random, config: OrganisationConfig, scenario: Scenario,
     places = [*locations, str(data.get("locatie") or "")]
     script.personal = {p for p in personal if not any(p in place for place in places)}
     return script
+
+
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _shift_dates(value: Any, days: int, key: str = "") -> Any:
+    """Every date in a scenario's data (the event, a contact date) moved as far as the complaint,
+    so an event never lies after its receipt and a contact never before it. `advance_to`
+    moments are shifted where they are played."""
+    if isinstance(value, str) and key != "advance_to" and _ISO_DAY.match(value):
+        return (date.fromisoformat(value) + timedelta(days=days)).isoformat()
+    if isinstance(value, dict):
+        return {k: _shift_dates(v, days, str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shift_dates(v, days, key) for v in value]
+    return value
 
 
 def _advance(runtime, virtual: clock.VirtualClock, target: datetime) -> None:
@@ -198,15 +216,59 @@ def generate_year(runtime, year: int, count_per_org: int = 40, seed: int = 0,
     `until`: move the clock on to this moment afterwards, firing what falls due until then.
     Returns the complaints in order of receipt."""
     rng = random.Random(seed)
-    choice_values = _choice_values(runtime)
     scripts: list[_Script] = []
     for config, scenarios in _organisations(runtime, organisations):
         pool = _location_pool(config, scenarios)
         for _ in range(count_per_org):
             scenario = rng.choice(scenarios)
             scripts.append(_prepare(rng, config, scenario, year, pool, len(scripts)))
+    return _simulate(runtime, scripts, until=until)
+
+
+def generate_demo(runtime, now: datetime, history_per_org: int = 30, recent_per_org: int = 12, seed: int = 0,
+                  days: int = 42, organisations: list[str] | None = None,
+                  actor_email: Callable[[str, str], str] | None = None) -> list[GeneratedComplaint]:
+    """A living organisation, relative to `now`: `history_per_org` complaints received in the year
+    before the last `days` days (mostly closed, for the reports) and `recent_per_org` received in
+    the last `days` days, played as far as today and left open where today finds them: new ones
+    (received today and yesterday), tasks due soon or overdue, escalations, a complainant's answer
+    awaited, a case with an external committee. Every timer due before `now` has fired, as the
+    worker would have fired it."""
+    rng = random.Random(seed)
+    scripts: list[_Script] = []
+    for config, scenarios in _organisations(runtime, organisations):
+        pool = _location_pool(config, scenarios)
+        for index in range(history_per_org + recent_per_org):
+            scenario = rng.choice(scenarios)
+            weekday = clock.to_local(parse_deadline(scenario.start)).weekday()
+            if index >= recent_per_org:
+                back, aligned = rng.randrange(days, 365), weekday
+            else:  # the first two of each organisation arrived today and yesterday: new in the inbox
+                back, aligned = (index, None) if index < 2 else (rng.randrange(2, days), weekday)
+            script = _prepare(rng, config, scenario, 2000, pool, len(scripts), day=_recent_day(now, back, aligned))
+            if script.at >= now:  # later in the day than it is now: a day earlier
+                script = _prepare(rng, config, scenario, 2000, pool, len(scripts),
+                                  day=_recent_day(now, back + 1, None))
+            if index < recent_per_org:
+                # Recent complaints are under way: today's untouched, the others part of the way.
+                script.steps = script.steps[:0 if index < 2 else rng.randrange(len(script.steps) or 1)]
+            scripts.append(script)
+    return _simulate(runtime, scripts, until=now, stop_at=now, actor_email=actor_email)
+
+
+def _recent_day(now: datetime, back: int, weekday: int | None) -> date:
+    """`back` days before today, moved back to the scenario's weekday (its deadlines keep their meaning)."""
+    day = clock.to_local(now).date() - timedelta(days=back)
+    return day if weekday is None else day - timedelta(days=(day.weekday() - weekday) % 7)
+
+
+def _simulate(runtime, scripts: list[_Script], until: datetime | None = None, stop_at: datetime | None = None,
+              actor_email: Callable[[str, str], str] | None = None) -> list[GeneratedComplaint]:
+    """Play the scripts in one simulation on a virtual clock; a script whose next step falls after
+    `stop_at` stops there (its complaint stays open). `actor_email(slug, role)`: who does a step."""
     if not scripts:
         return []
+    choice_values = _choice_values(runtime)
     queue = [(s.at, n, s) for n, s in enumerate(scripts)]
     heapq.heapify(queue)
     virtual = clock.VirtualClock(min(s.at for s in scripts))
@@ -218,13 +280,15 @@ def generate_year(runtime, year: int, count_per_org: int = 40, seed: int = 0,
                 script.run = _Run(runtime, script.config, Scenario(
                     script.scenario.name, script.scenario.path, script.scenario.start, script.data,
                     script.steps), virtual)
+                if actor_email is not None:
+                    script.run.actor_email = lambda role, slug=script.config.slug: actor_email(slug, role)
                 try:
                     script.run.start()
                 except KlachtrouteError:
                     continue  # the diagram refused it (a rule changed): no complaint
                 script.received_at = virtual.now()
             moment = _play(script)
-            if moment is not None:
+            if moment is not None and (stop_at is None or moment <= stop_at):
                 heapq.heappush(queue, (max(moment, virtual.now()), n, script))
         if until is not None and until > virtual.now():
             _advance(runtime, virtual, until)
@@ -282,4 +346,4 @@ def _references(runtime, ids: list[int]) -> dict[int, str]:
     return found
 
 
-__all__ = ["GeneratedComplaint", "generate_year"]
+__all__ = ["GeneratedComplaint", "generate_demo", "generate_year"]

@@ -7,6 +7,7 @@ own `_portal/<slug>.txt`), placed before the closing greeting.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -18,6 +19,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from handlers.dutch import long_date
 
 LETTERS_ROOT = Path(__file__).parent
+_DOUBLE_STOP = re.compile(r"(?<!\.)([.!?])\.(?!\.)")
 
 
 @lru_cache(maxsize=1)
@@ -45,6 +47,8 @@ def render_letter(template: str, data: Mapping[str, Any], step: Any,
         raise ValueError(f"letter template '{template}' does not exist") from exc
     context = {**data, "organisatie": step.organisation_name, "referentie": step.reference}
     text = tpl.render(context)
+    # A typed value that ends a sentence itself ("in de hal.") gives "hal.." in the template's sentence.
+    text = _DOUBLE_STOP.sub(r"\1", text)
     subject, _, body = text.partition("\n")
     body = body.lstrip("\n")
     if portal_link:

@@ -5,6 +5,7 @@ leave no audit event."""
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,6 +16,14 @@ from webapp.db.models import HumanTask, Instance, OutboxMessage
 from webapp.vocabulary import HumanTaskState
 
 DUE_SOON = timedelta(hours=24)
+DEFAULT_BASE_URL = "http://127.0.0.1:5000"
+
+
+def task_url(task_id: str) -> str:
+    """The link in a notification: /taak/<engine task id> opens the task (after a login) whatever
+    its inbox row's id; the host comes from BASE_URL (where staff reach the web application)."""
+    base = (os.environ.get("BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+    return f"{base}/taak/{task_id}"
 
 
 def _when(moment: datetime | None) -> str:
@@ -22,12 +31,13 @@ def _when(moment: datetime | None) -> str:
 
 
 def task_arrived(organisation_id: int, instance_id: int, reference: str, role: str, name: str,
-                 due_at: datetime | None, now: datetime) -> dict[str, Any]:
+                 due_at: datetime | None, now: datetime, task_id: str | None = None) -> dict[str, Any]:
     """An outbox row announcing a new task to the holders of its role."""
     subject = f"Nieuwe taak: {name} ({reference})"
     # "bij {reference}", not "bij klacht": the task may be about a compliment, suggestion or signal.
     body = (f"Er staat een nieuwe taak klaar voor uw rol: {name}, bij {reference}.\n"
-            f"Termijn: {_when(due_at)}.\n\nU vindt de taak in uw inbox in Klachtroute.")
+            f"Termijn: {_when(due_at)}.\n\n"
+            + (f"Open de taak: {task_url(task_id)}\n" if task_id else "U vindt de taak in uw inbox in Klachtroute.\n"))
     return {"organisation_id": organisation_id, "instance_id": instance_id, "kind": "notification",
             "template": "taak_klaar", "recipient": f"role:{role}", "subject": subject, "body": body,
             "status": "pending", "attempts": 0, "created_at": now, "next_attempt_at": now}
@@ -48,7 +58,7 @@ def warn_due_soon(runtime, limit: int = 200) -> int:
         for task, reference in rows:
             subject = f"Termijn nadert: {task.name} ({reference})"
             body = (f"De taak {task.name} bij {reference} moet af zijn op {_when(task.due_at)}.\n"
-                    "U vindt de taak in uw inbox in Klachtroute.")
+                    f"Open de taak: {task_url(task.task_id)}\n")
             session.execute(OutboxMessage.__table__.insert(), [{
                 "organisation_id": task.organisation_id, "instance_id": task.instance_id, "kind": "notification",
                 "template": "termijn_nadert", "recipient": f"role:{task.role}", "subject": subject, "body": body,

@@ -590,7 +590,8 @@ class Runtime:
                 due_at=task.due_at, state="ready", created_at=now))
             if role:
                 recorder.staff_notices.append(notifications.task_arrived(
-                    instance.organisation_id, instance.id, instance.reference, role, task.name, task.due_at, now))
+                    instance.organisation_id, instance.id, instance.reference, role, task.name, task.due_at, now,
+                    task_id=task_id))
             recorder.record("task_ready", {"role": role, "due_at": task.due_at.isoformat() if task.due_at else None},
                             bpmn_id=task.bpmn_id, bpmn_name=task.name, actor=SYSTEM)
 

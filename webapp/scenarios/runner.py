@@ -64,6 +64,7 @@ class _Run:
                  virtual: clock.VirtualClock) -> None:
         self.runtime, self.config, self.scenario, self.clock = runtime, config, scenario, virtual
         self.instance_id = 0
+        self.actor_email = lambda role: f"{role}@scenario"  # the demo acts as its demo users
 
     # -- steps ---------------------------------------------------------------------------
 
@@ -116,13 +117,13 @@ class _Run:
         role = step.get("as") or task.role
         if role is None:
             raise ScenarioFailure(f"task '{task.name}' is in lane '{task.lane}', which maps to no role")
-        actor = Actor(f"{role}@scenario", self.config.slug, frozenset({role}))
+        actor = Actor(self.actor_email(role), self.config.slug, frozenset({role}))
         self._expect_error(step, lambda: self.runtime.complete_task(
             self.instance_id, task.task_id, actor, step.get("data", {})))
 
     def _message(self, step: dict[str, Any]) -> None:
         role = step.get("as", next(iter(self.config.roles)))
-        actor = Actor(f"{role}@scenario", self.config.slug, frozenset({role}))
+        actor = Actor(self.actor_email(role), self.config.slug, frozenset({role}))
         self._expect_error(step, lambda: self.runtime.send_message(
             self.instance_id, step["message"], step.get("payload", {}), actor))
 

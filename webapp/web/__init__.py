@@ -91,6 +91,7 @@ def create_app(runtime: Runtime | None = None, **config: Any) -> Flask:
         documents_views,
         incidents_views,
         intake,
+        logbook,
         measures_views,
         modeller_views,
         oversight_views,
@@ -107,7 +108,7 @@ def create_app(runtime: Runtime | None = None, **config: Any) -> Flask:
     auth.init_app(app)
     for module in (auth, staff, complaints, incidents_views, intake, api, trace_views, modeller_views,
                    reports_views, documents_views, registration, oversight_views, access, colleagues,
-                   account_views, twofactor_views, sso, portal_views):
+                   account_views, twofactor_views, sso, portal_views, logbook):
         app.register_blueprint(module.bp)
     app.register_blueprint(measures_views.bp)
     app.register_blueprint(public_report_views.bp)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from webapp.runtime import clock
 from webapp.runtime.errors import FieldError
 
 UNSUPPORTED_TEXT = "Dit veld wordt niet ondersteund in dit formulier. Neem contact op met de beheerder."
@@ -54,6 +55,7 @@ class Field:
     max: int | float | None = None
     disabled: bool = False
     rows: int | None = None
+    latest: str | None = None  # a date that records the past: today at the latest (ISO)
     children: list[Field] = field(default_factory=list)
 
     @property
@@ -438,7 +440,35 @@ def _field(spec: _Spec, values: Mapping[str, Any] | None, messages: dict[str, st
     if not found and "default" in schema and not (spec.kind == "boolean" and spec.required):
         value = schema["default"]
     result.value = _display(spec, value)
+    if records_the_past(spec):
+        result.latest = clock.to_local(clock.now()).date().isoformat()
     return result
+
+
+def records_the_past(spec: _Spec) -> bool:
+    """A date field marked `"ui:options": {"verleden": true}` (or `ui:verleden`) records something that
+    happened (a contact, a conversation): it cannot lie in the future."""
+    return bool(spec.ui.get("ui:verleden")) and (spec.widget == "date" or spec.schema.get("format") == "date")
+
+
+def past_date_errors(schema: dict[str, Any], ui_schema: dict[str, Any], submitted: Mapping[str, Any],
+                     today: date) -> list[FieldError]:
+    """The server's check of the past-date rule, with a Dutch message beside the field."""
+    specs, _ = _root_specs(schema, ui_schema)
+    errors = []
+    for spec in _walk(specs):
+        if not records_the_past(spec):
+            continue
+        found, value = _lookup(submitted, spec.name)
+        try:
+            day = date.fromisoformat(str(value)) if found and value else None
+        except ValueError:
+            continue  # not a date: the schema's own format check says so
+        if day is not None and day > today:
+            errors.append(FieldError(spec.name, f"Deze datum ligt in de toekomst. Vul de datum in waarop het "
+                                                f"gebeurde: vandaag ({today.strftime('%d-%m-%Y')}) of eerder.",
+                                     "verleden"))
+    return errors
 
 
 def build_fields(schema: dict[str, Any], ui_schema: dict[str, Any], values: dict[str, Any] | None = None,

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
@@ -19,6 +21,7 @@ from webapp import documents
 from webapp.intake import (
     MAX_LENGTH,
     RELATIONS,
+    Confirmation,
     IntakeRefused,
     IntakeRules,
     check_intake,
@@ -120,13 +123,19 @@ def form(org: str):
             session[SESSION_KEY] = {"org": org, "referentie": started.reference, "soort": result.complaint_type,
                                     "ontvangen": received.isoformat()}
             return redirect(url_for("intake.received", org=org), code=303)
+    if errors.get("") == rules.anonymous_explanation and not rules.anonymous_possible:
+        # Name and contact left out: the paragraph on anonymous complaints is on the page already
+        # ("Anoniem melden"); the summary points to it instead of repeating it.
+        errors.pop("")
+        errors["anoniem"] = (f"{config.name} neemt geen anonieme klachten in behandeling: vul uw naam en uw "
+                             "e-mailadres of telefoonnummer in.")
     summary = [(name, errors[name]) for name in ("", *FIELD_ORDER) if name in errors]
     summary += [(name, message) for name, message in errors.items() if name not in FIELD_ORDER and name != ""]
     return render_template(
         "intake_form.html", org=config, rules=rules, values=values, errors=errors, summary=summary,
         refused_by=refused_by, relations=list(RELATIONS.items()), max_length=MAX_LENGTH,
         today=_today().isoformat(), honeypot=HONEYPOT, date_type=_date_input_type(values),
-        attachments=ATTACHMENTS), status
+        attachments=ATTACHMENTS, location_hint=location_hint(config, bool(rules.locations))), status
 
 
 def _attachments() -> tuple[list[documents.Upload], list[str]]:
@@ -138,6 +147,52 @@ def _attachments() -> tuple[list[documents.Upload], list[str]]:
 
 def instance_actor(org: str) -> str:
     return web_form_actor(org).identity
+
+
+def location_hint(config: OrganisationConfig, listed: bool) -> str:
+    """The hint under the location field: the organisation's own (`intake.location_hint`), else
+    one that fits any organisation (a care organisation has no kinderdagverblijf)."""
+    own = str((config.intake or {}).get("location_hint") or "").strip()
+    if own:
+        return own
+    return "Kies de locatie waar het om gaat." if listed else "Bijvoorbeeld de naam van de locatie en de plaats."
+
+
+@dataclass(frozen=True)
+class ExternalRoute:
+    name: str
+    text: str
+    term: str
+    until: date | None
+
+
+def external_route(config: OrganisationConfig, received: datetime) -> ExternalRoute | None:
+    """Where a complainant can go when the organisation does not solve it (`intake.external_route`),
+    with its term and, for a window in months, the last day."""
+    raw = (config.intake or {}).get("external_route")
+    if not isinstance(raw, dict) or not raw.get("name"):
+        return None
+    until = None
+    if isinstance(raw.get("months"), int):
+        until = date.fromisoformat(config.calendar.months_after(raw["months"], received)[:10])
+    return ExternalRoute(str(raw["name"]), " ".join(str(raw.get("text") or "").split()),
+                         str(raw.get("term") or ""), until)
+
+
+def public_steps(config: OrganisationConfig, found: Confirmation) -> Confirmation:
+    """The steps as the complainant reads them: each deadline's `public_label` (its staff label
+    otherwise), without those marked `public: false` and without the external window, which the
+    page names on its own with the external route."""
+    if not found.steps or (IntakeRules.of(config).next_steps):
+        return found
+    specs = [s for s in (config.deadlines or {}).values() if isinstance(s, Mapping) and s.get("label")]
+    if len(specs) != len(found.steps):
+        return found
+    has_route = external_route(config, clock.now()) is not None
+    steps = [replace(step, label=str(spec.get("public_label") or step.label))
+             for spec, step in zip(specs, found.steps, strict=True)
+             if spec.get("public", True) is not False and not (spec.get("window") and has_route)]
+    return replace(found, steps=steps)
 
 
 def _date_input_type(values: dict[str, Any]) -> str:
@@ -154,6 +209,7 @@ def received(org: str):
     if not isinstance(done, dict) or done.get("org") != org:
         return redirect(url_for("intake.form", org=org))
     received_at = datetime.fromisoformat(done["ontvangen"])
+    found = confirmation(config, done["soort"], received_at)
+    route = external_route(config, received_at) if done["soort"] == "klacht" else None
     return render_template("intake_done.html", org=config, reference=done["referentie"],
-                           confirmation=confirmation(config, done["soort"], received_at),
-                           received_at=received_at)
+                           confirmation=public_steps(config, found), received_at=received_at, route=route)

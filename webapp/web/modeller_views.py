@@ -53,6 +53,8 @@ from webapp.scenarios import publish as publishing
 from . import formrender
 from .auth import organisation_page, runtime
 from .modeller_layout import add_layout, needs_layout
+from .modeller_problems import element_names as _element_names
+from .modeller_problems import problem_json as _problem_json
 
 bp = Blueprint("modeller", __name__)
 
@@ -89,33 +91,6 @@ MOMENTS = [
     {"value": "ontvangen_op", "label": "ontvangst van de klacht"},
     {"value": "now_iso()", "label": "begin van deze stap"},
 ]
-# The static checks speak English (they are shared with the CLI); the modeller speaks Dutch.
-DUTCH_PROBLEMS: list[tuple[re.Pattern[str], str]] = [(re.compile(p), r) for p, r in (
-    (r"^XML is not well-formed: (.*)$", r"het bestand is geen geldige XML: \1"),
-    (r"^user task has no form: .*$", "deze gebruikerstaak heeft geen formulier: kies er een in het zijpaneel"),
-    (r"^element has no name: .*$", "dit element heeft geen naam: geef elk element een Nederlandse naam"),
-    (r"^lane has no name, .*$", "deze lane heeft geen naam en dus geen rol"),
-    (r"^lane '(.+)' maps to no role: .*$", r"de lane '\1' hoort bij geen rol in organisation.yaml: kies in het "
-                                           r"zijpaneel een rol, of vraag de beheerder de naam toe te voegen"),
-    (r"^element lies in no lane, .*$", "dit element ligt in geen enkele lane, dus geen rol kan het uitvoeren"),
-    (r"^service task names no operator .*$", "deze servicetaak heeft geen operator: kies er een in het zijpaneel"),
-    (r"^unknown operator '(.+)' \(known: (.+)\)$", r"onbekende operator '\1' (bekend: \2)"),
-    (r"^operator '(.+)' needs the parameter '(.+)'$", r"operator '\1' heeft de parameter '\2' nodig"),
-    (r"^operator '(.+)' has no parameter '(.+)'$", r"operator '\1' kent geen parameter '\2'"),
-    (r"^letter template '(.+)' does not exist .*$", r"de brief '\1' bestaat niet in handlers/letters/"),
-    (r"^form '(.+)' does not exist.*$", r"het formulier '\1' bestaat niet in forms/"),
-    (r"^form '(.+)' is not valid JSON: (.*)$", r"het formulier '\1' is geen geldige JSON: \2"),
-    (r"^form '(.+)' is not a valid JSON Schema: (.*)$", r"het formulier '\1' is geen geldig JSON Schema: \2"),
-    (r"^UI schema '(.+)' does not exist in forms/$", r"het UI-schema '\1' bestaat niet in forms/"),
-    (r"^empty condition$", "lege voorwaarde: vul een voorwaarde in of maak dit het standaardpad"),
-    (r"^empty timer expression$", "lege termijn: vul in het zijpaneel een termijn in"),
-    (r"^empty message payload$", "lege berichtinhoud"),
-    (r"^element has no shape in the diagram \(BPMN DI\)$", "dit element staat niet in de tekening (BPMN DI)"),
-    (r"^(lane|participant) has no shape in the diagram \(BPMN DI\)$", r"deze \1 staat niet in de tekening (BPMN DI)"),
-    (r"^sequence flow has no edge in the diagram \(BPMN DI\)$", "deze pijl staat niet in de tekening (BPMN DI)"),
-    (r"^overlaps '(.+)' \((.+)\) in the diagram$", r"overlapt '\1' (\2) in de tekening"),
-    (r"^lies outside its lane '(.+)' in the diagram$", r"ligt buiten zijn lane '\1' in de tekening"),
-)]
 
 
 # -- access -----------------------------------------------------------------------------------
@@ -174,16 +149,6 @@ def _draft(org: str, draft_id: int) -> deployment.Draft:
         return deployment.load_draft(runtime(), org, draft_id)
     except NotFound:
         abort(404)
-
-
-def _problem_json(problem: DiagramProblem) -> dict[str, Any]:
-    message = problem.message
-    for pattern, replacement in DUTCH_PROBLEMS:
-        if pattern.match(message):
-            message = pattern.sub(replacement, message)
-            break
-    return {"message": message, "file": problem.file, "element_id": problem.element_id,
-            "element_name": problem.element_name, "line": problem.line}
 
 
 def _json_xml() -> tuple[dict[str, Any], str]:
@@ -315,6 +280,7 @@ def _page_data(org: str, xml: str, source: dict[str, Any], layout_generated: boo
         "calendar": _calendar(config),
         "moments": MOMENTS,
         "letters": _letters(org),
+        "running_complaints": _running_complaints(org),
         "urls": {
             "page": url_for("modeller.index", org=org),
             "save": url_for("modeller.save", org=org),
@@ -325,6 +291,13 @@ def _page_data(org: str, xml: str, source: dict[str, Any], layout_generated: boo
             "form_edit": url_for("modeller.form_edit", org=org, name="__naam__"),
         },
     }
+
+
+def _running_complaints(org: str) -> int:
+    """How many complaints are running (the publish dialog says they stay on their version)."""
+    with runtime().sessions() as session:
+        return session.scalar(select(func.count()).select_from(Instance).where(
+            Instance.organisation_id == _org_id(org), Instance.status == "running")) or 0
 
 
 # -- the modeller -----------------------------------------------------------------------------
@@ -439,7 +412,8 @@ def check(org: str):
         problems = publishing.check_draft(runtime(), org, xml)
     except ChecksBusy as exc:
         return _busy(exc)
-    return jsonify(problems=[_problem_json(p) for p in problems])
+    names = _element_names(xml) if problems else {}
+    return jsonify(problems=[_problem_json(p, names) for p in problems])
 
 
 def _busy(exc: ChecksBusy):
@@ -461,7 +435,7 @@ def publish(org: str):
         done = publishing.deploy(runtime(), org, xml, current_user.email, note)
     except DiagramError as exc:
         return jsonify(message="Niet gepubliceerd: los eerst de problemen op.",
-                       problems=[_problem_json(p) for p in exc.problems]), 422
+                       problems=[_problem_json(p, _element_names(xml)) for p in exc.problems]), 422
     except ConflictError as exc:
         return jsonify(message=f"Niet gepubliceerd: {exc}."), 409
     except ChecksBusy as exc:

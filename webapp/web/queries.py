@@ -12,6 +12,10 @@ from webapp.db.models import AuditEvent, HumanTask, Instance, Organisation, User
 from webapp.runtime import clock
 
 DUE_SOON = timedelta(days=2)
+# The inbox's sortable columns (the `sorteer` query parameter) and what they sort on.
+SORTABLE = {"taak": HumanTask.name, "klacht": Instance.reference, "soort": Instance.complaint_type,
+            "locatie": Instance.location, "leeftijd": Instance.created_at, "termijn": HumanTask.due_at,
+            "opgepakt": User.name}
 
 
 @dataclass
@@ -22,6 +26,14 @@ class InboxFilter:
     overdue: bool = False
     reference: str = ""
     page: int = 1
+    sort: str = "termijn"  # a key of SORTABLE; "-termijn" sorts descending
+
+    @property
+    def sort_key(self) -> tuple[str, bool]:
+        """(column, descending) of `sort`; an unknown column sorts by deadline."""
+        descending = self.sort.startswith("-")
+        column = self.sort.lstrip("-")
+        return (column, descending) if column in SORTABLE else ("termijn", False)
 
 
 @dataclass
@@ -160,8 +172,7 @@ def inbox(session: Session, viewer: Viewer, flt: InboxFilter, page_size: int = 2
     total = session.scalar(select(func.count()).select_from(base.subquery()))
     pages = max(1, -(-total // page_size))
     page = min(max(1, flt.page), pages)
-    result = session.execute(base.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id)
-                             .limit(page_size).offset((page - 1) * page_size)).all()
+    result = session.execute(base.order_by(*_order(flt)).limit(page_size).offset((page - 1) * page_size)).all()
     rows = [InboxRow(t, ref, kind, loc, created, claimed, incident is not None)
             for t, ref, kind, loc, created, claimed, incident in result]
     counts = dict(session.execute(select(HumanTask.role, func.count())
@@ -172,6 +183,16 @@ def inbox(session: Session, viewer: Viewer, flt: InboxFilter, page_size: int = 2
         select(Instance.location).distinct().join(HumanTask, HumanTask.instance_id == Instance.id)
         .where(HumanTask.state == "ready", visible_tasks(viewer), Instance.location.is_not(None))) if x)
     return InboxPage(rows, total, page, pages, counts, locations)
+
+
+def _order(flt: InboxFilter) -> list:
+    """Empty values last whichever the direction (a task without deadline is never the most urgent);
+    the task id keeps pages stable."""
+    column, descending = flt.sort_key
+    expression = SORTABLE[column]
+    # "Leeftijd" reads as age: the oldest complaint has the largest age.
+    descending = not descending if column == "leeftijd" else descending
+    return [expression.is_(None), expression.desc() if descending else expression.asc(), HumanTask.id]
 
 
 def colleagues(session: Session, slug: str, role: str) -> list[tuple[int, str, str]]:

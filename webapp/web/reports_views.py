@@ -72,13 +72,14 @@ def _period_from_request(org: str) -> reports.Period:
         if args.get("van") or args.get("tot"):
             start = date.fromisoformat(args.get("van") or args.get("tot"))
             end = date.fromisoformat(args.get("tot") or args.get("van"))
-            if (end - start).days > 366 * 10:
-                abort(400)
+            if (end - start).days > 366 * 10 or not all(1990 <= d.year <= 2200 for d in (start, end)):
+                abort(400, description="Kies een periode tussen 1990 en 2200 van hoogstens tien jaar, "
+                                       "met datums als 2026-01-31.")
             return reports.Period.between(start, end)
         year = int(args.get("jaar") or 0)
         quarter = int(args.get("kwartaal") or 0)
     except ValueError:
-        abort(400)
+        abort(400, description="Deze datum bestaat niet. Gebruik de vorm jjjj-mm-dd, bijvoorbeeld 2026-01-31.")
     if not year:
         years = reports.years_with_data(runtime(), org)
         this_year = clock.to_local(clock.now()).year
@@ -114,7 +115,7 @@ def event_log(org: str, fmt: str):
     """The event log of the complaints received in the period, for process mining (XES) or a
     spreadsheet (CSV)."""
     from webapp.exports import event_log as read_log
-    from webapp.exports import to_csv, to_xes
+    from webapp.exports import to_excel_csv, to_xes
 
     _require_reader(org)
     if fmt not in ("xes", "csv"):
@@ -126,7 +127,7 @@ def event_log(org: str, fmt: str):
     if fmt == "xes":
         body, mimetype = to_xes(events, g.org.name), "application/xml"
     else:
-        body, mimetype = to_csv(events).encode("utf-8"), "text/csv; charset=utf-8"
+        body, mimetype = to_excel_csv(events), "text/csv; charset=utf-8"
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from webapp.db.models import HumanTask, Instance
+from handlers.dutch import meervoud
+from handlers.working_days import WorkingDayCalendar
+from webapp.db.models import HumanTask, Instance, Organisation
+from webapp.intake import RELATIONS
+from webapp.runtime import clock
 from webapp.runtime.errors import (
     ConflictError,
     FormValidationError,
@@ -18,10 +23,10 @@ from webapp.runtime.errors import (
 )
 from webapp.runtime.instructions import render_instructions
 
-from . import queries
+from . import queries, timeline
 from .access import current_viewer, log_page, task_or_404
 from .auth import organisation_page, runtime, writer_required
-from .formrender import build_fields, parse_submission, raw_values
+from .formrender import build_fields, parse_submission, past_date_errors, raw_values
 
 bp = Blueprint("staff", __name__)
 
@@ -42,6 +47,57 @@ def labels() -> dict[str, Any]:
     return {"event_labels": EVENT_LABELS}
 
 
+bp.add_app_template_filter(meervoud, "meervoud")
+bp.add_app_template_global(timeline.build, "tijdlijn")
+# What an outbox status means to a reader; "held" needs the why.
+MESSAGE_STATUS = {"pending": "wacht op verzending", "sent": "verzonden", "failed": "verzenden mislukt",
+                  "held": "niet verstuurd: er is geen mailserver ingesteld, het bericht staat op de pagina Berichten"}
+
+
+@bp.app_template_filter("ontvanger")
+def recipient(value: str) -> str:
+    return timeline.recipient_label(value or "", g.org.all_roles if getattr(g, "org", None) else {})
+
+
+@bp.app_template_filter("relatie")
+def relation(value: str) -> str:
+    """'client' -> 'cliënt': the relation as a word in a sentence."""
+    label = RELATIONS.get(str(value), str(value))
+    return label[:1].lower() + label[1:]
+
+
+@bp.app_template_filter("telefoonlink")
+def phone_link(value: str) -> str:
+    """'06 - 123 456 78' -> '0612345678' for a tel: link."""
+    return "".join(c for c in str(value) if c.isdigit() or c == "+")
+
+
+@bp.app_template_filter("berichtstatus")
+def message_status(value: str) -> str:
+    return MESSAGE_STATUS.get(value, value)
+
+
+@bp.app_template_filter("resterend")
+def remaining(due_at: datetime | None) -> str:
+    """What is left of a deadline in the organisation's working days: 'nog 3 werkdagen',
+    'vandaag', '2 werkdagen te laat'."""
+    if due_at is None:
+        return ""
+    calendar = g.org.calendar if getattr(g, "org", None) else WorkingDayCalendar()
+    return countdown(due_at, clock.now(), calendar)
+
+
+def countdown(due_at: datetime, now: datetime, calendar: WorkingDayCalendar) -> str:
+    due_day, today = clock.to_local(due_at).date(), clock.to_local(now).date()
+    if due_day == today:
+        return "vandaag te laat" if due_at < now else "vandaag"
+    if due_at > now:
+        left = calendar.working_days_between(now, due_at)
+        return f"nog {meervoud(left, 'werkdag')}" if left else "vóór de volgende werkdag"
+    late = calendar.working_days_between(due_at, now)
+    return f"{meervoud(late, 'werkdag')} te laat" if late else "te laat"
+
+
 @bp.route("/")
 @login_required
 def home():
@@ -50,6 +106,20 @@ def home():
         return redirect(url_for("staff.inbox", org=orgs[0]))
     configs = [runtime().organisations[o] for o in orgs if o in runtime().organisations]
     return render_template("home.html", organisations=configs)
+
+
+@bp.route("/taak/<uuid:engine_task_id>")
+@login_required
+def task_link(engine_task_id):
+    """The link in a notification email: the task's page in its organisation. A task of an
+    organisation where the user holds no role is a 404, like every other page."""
+    with runtime().sessions() as session:
+        found = session.execute(select(HumanTask.id, Organisation.slug)
+                                .join(Organisation, Organisation.id == HumanTask.organisation_id)
+                                .where(HumanTask.task_id == str(engine_task_id))).first()
+    if found is None or not current_user.roles_in(found.slug):
+        abort(404)
+    return redirect(url_for("staff.task", org=found.slug, task_id=found.id))
 
 
 @bp.route("/<org>/")
@@ -64,7 +134,8 @@ def inbox(org: str):
     flt = queries.InboxFilter(
         role=request.args.get("rol", ""), status=request.args.get("status", "open"),
         location=request.args.get("locatie", ""), overdue=request.args.get("te_laat") == "1",
-        reference=request.args.get("zoek", "")[:40], page=request.args.get("pagina", 1, type=int) or 1)
+        reference=request.args.get("zoek", "")[:40], page=request.args.get("pagina", 1, type=int) or 1,
+        sort=request.args.get("sorteer", "termijn")[:20])
     with runtime().sessions() as session:
         page = queries.inbox(session, current_viewer(), flt, page_size=_page_size())
     return render_template("inbox.html", page=page, flt=flt, roles=sorted(g.roles))
@@ -102,8 +173,9 @@ def task_context(row: HumanTask, instance: Instance) -> dict[str, Any]:
     with runtime().sessions() as session:
         events = queries.history(session, instance.id)
         colleagues = queries.colleagues(session, g.org.slug, row.role) if row.role else []
+    completed_by = timeline.names_of([row.completed_by or ""]).get(row.completed_by or "", row.completed_by)
     return {"row": row, "instance": instance, "data": data, "instructions": instructions, "events": events,
-            "colleagues": colleagues}
+            "colleagues": colleagues, "completed_by_name": completed_by}
 
 
 def form_parts(row: HumanTask) -> tuple[dict, dict]:
@@ -142,6 +214,7 @@ def task(org: str, task_id: int):
             flash("Uw concept is opgeslagen.")
             return redirect(url_for("staff.task", org=org, task_id=task_id))
         try:
+            _check_past_dates(row, schema, ui_schema, submitted)
             runtime().complete_task(instance.id, row.task_id, g.actor, submitted)
         except FormValidationError as exc:
             errors, status = exc.errors, 422
@@ -155,6 +228,19 @@ def task(org: str, task_id: int):
             return redirect(url_for("staff.inbox", org=org))
     fields = build_fields(schema, ui_schema, values, errors)
     return render_template("task.html", fields=fields, errors=errors, schema=schema, **context), status
+
+
+def _check_past_dates(row: HumanTask, schema: dict, ui_schema: dict, submitted: dict[str, Any]) -> None:
+    """A contact date in the future is refused, together with whatever else the form's schema refuses."""
+    errors = past_date_errors(schema, ui_schema, submitted, clock.to_local(clock.now()).date())
+    if not errors:
+        return
+    try:
+        if row.form:
+            runtime().forms.validate(row.form, submitted)
+    except FormValidationError as exc:
+        errors += [e for e in exc.errors if e.path not in {x.path for x in errors}]
+    raise FormValidationError(row.form or "", sorted(errors, key=lambda e: e.path))
 
 
 def _refused(org: str, exc: Exception):

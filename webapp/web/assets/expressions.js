@@ -22,6 +22,13 @@ export function buildDeadline({ fn, n, moment, statutory }, functions) {
   return `${fn}(${args.join(', ')})`;
 }
 
+const SINGULAR = { werkdagen: 'werkdag', weken: 'week', maanden: 'maand', kalenderdagen: 'kalenderdag', dagen: 'dag' };
+
+/** 'weken' -> 'week': "1 week", never "1 weken". */
+export function singular(unit) {
+  return SINGULAR[unit] || unit;
+}
+
 export function describeDeadline(parts, functions, moments) {
   const spec = functions.find((f) => f.name === parts.fn);
   if (!spec) {
@@ -29,7 +36,7 @@ export function describeDeadline(parts, functions, moments) {
   }
   const moment = moments.find((m) => m.value === parts.moment);
   const from = moment ? moment.label : parts.moment;
-  let text = `${parts.n} ${spec.unit} na ${from}`;
+  let text = `${parts.n} ${Number(parts.n) === 1 ? singular(spec.unit) : spec.unit} na ${from}`;
   if (parts.statutory && spec.params.includes('statutory')) {
     text += '; valt het einde op een weekend of feestdag, dan de eerstvolgende werkdag';
   }

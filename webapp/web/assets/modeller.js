@@ -141,7 +141,14 @@ function start() {
       return;
     }
     try {
-      canvas.scrollToElement(shape, { top: 120, bottom: 120, left: 120, right: 120 });
+      // In the middle of the view, clear of the palette on the left.
+      const box = canvas.viewbox();
+      if (shape.x === undefined) {
+        canvas.scrollToElement(shape, { top: 120, bottom: 120, left: 120, right: 120 });
+      } else {
+        canvas.viewbox({ x: shape.x + shape.width / 2 - box.width / 2, y: shape.y + shape.height / 2 - box.height / 2,
+          width: box.width, height: box.height });
+      }
     } catch (e) {
       // an element on another plane: selecting it still shows it in the panel
     }
@@ -157,6 +164,58 @@ function start() {
     }
   }
 
+  function count(n, one, many) {
+    return `${n} ${n === 1 ? one : many}`;
+  }
+
+  // One line per cause: problems with the same message form a group, its elements listed beside it.
+  function groupProblems(problems) {
+    const groups = new Map();
+    for (const problem of problems) {
+      const key = problem.scenario ? `scenario:${problem.message}` : problem.message;
+      if (!groups.has(key)) {
+        groups.set(key, { message: problem.message, scenario: problem.scenario, problems: [] });
+      }
+      const group = groups.get(key);
+      // bpmnlint and our own check may say the same of one element: list it once.
+      if (!problem.element_id || !group.problems.some((p) => p.element_id === problem.element_id)) {
+        group.problems.push(problem);
+      }
+    }
+    return [...groups.values()];
+  }
+
+  function elementLabel(problem) {
+    const where = [problem.element_name, problem.element_id ? `(${problem.element_id})` : null].filter(Boolean).join(' ');
+    return [where, problem.line && !problem.element_id ? `regel ${problem.line}` : null].filter(Boolean).join(', ')
+      || problem.file || 'Diagram';
+  }
+
+  function elementButton(problem) {
+    const shape = shapeFor(problem.element_id);
+    if (!shape) {
+      return h('span', { class: 'probleem-waar' }, elementLabel(problem));
+    }
+    canvas.addMarker(shape, MARKER);
+    return h('button', { type: 'button', class: 'probleem-knop', onclick: () => focusElement(shape) },
+      h('span', { class: 'probleem-waar' }, elementLabel(problem)));
+  }
+
+  function groupItem(group) {
+    const n = group.problems.length;
+    const single = n === 1 ? group.problems[0] : null;
+    const attrs = { class: group.scenario ? 'probleem-groep scenario' : 'probleem-groep' };
+    if (single) {
+      attrs['data-element-id'] = single.element_id || '';
+      return h('li', attrs, elementButton(single), ' ', h('span', { class: 'probleem-tekst' }, group.message));
+    }
+    return h('li', attrs,
+      h('span', { class: 'probleem-tekst' }, group.message),
+      ' ', h('span', { class: 'probleem-aantal' }, `(${count(n, 'keer', 'keer')})`),
+      h('ul', { class: 'probleem-elementen' }, group.problems.map((p) =>
+        h('li', { 'data-element-id': p.element_id || '' }, elementButton(p)))));
+  }
+
   function showProblems(problems, heading) {
     clearMarkers();
     state.problems = problems;
@@ -166,28 +225,13 @@ function start() {
       panel.setProblems([]);
       return;
     }
-    const items = problems.map((problem) => {
-      const shape = shapeFor(problem.element_id);
-      if (shape) {
-        canvas.addMarker(shape, MARKER);
-      }
-      const where = [];
-      if (problem.element_name) {
-        where.push(problem.element_name);
-      }
-      if (problem.element_id) {
-        where.push(`(${problem.element_id})`);
-      }
-      const line = problem.line ? `regel ${problem.line}` : null;
-      const label = [where.join(' '), line].filter(Boolean).join(', ');
-      return h('li', { 'data-element-id': problem.element_id || '' },
-        shape ? h('button', { type: 'button', class: 'probleem-knop', onclick: () => focusElement(shape) },
-          h('span', { class: 'probleem-waar' }, label || 'Diagram'), h('span', { class: 'probleem-tekst' }, problem.message))
-          : h('span', {}, h('span', { class: 'probleem-waar' }, label || problem.file || 'Diagram'), ' ', h('span', { class: 'probleem-tekst' }, problem.message)));
-    });
+    const groups = groupProblems(problems);
+    const summary = groups.length === problems.length
+      ? count(problems.length, 'probleem', 'problemen')
+      : `${count(problems.length, 'probleem', 'problemen')}, ${count(groups.length, 'oorzaak', 'oorzaken')}`;
     box.replaceChildren(
-      h('p', { class: 'controle-fout' }, heading || `${problems.length} ${problems.length === 1 ? 'probleem' : 'problemen'} gevonden. Klik op een probleem om het element te zien.`),
-      h('ol', { class: 'probleemlijst', id: 'probleemlijst' }, items));
+      h('p', { class: 'controle-fout' }, heading || `${summary}. Klik op een element om het in het diagram te zien.`),
+      h('ol', { class: 'probleemlijst', id: 'probleemlijst' }, groups.map(groupItem)));
     panel.setProblems(problems);
   }
 
@@ -283,6 +327,10 @@ function start() {
       note.focus();
       return;
     }
+    if (!await confirmPublish()) {
+      status('Niet gepubliceerd.');
+      return;
+    }
     status('Publiceren…');
     const result = await postJSON(data.urls.deploy, { xml: await exportXML(), note: note.value.trim(), concept: state.draftId });
     const outcome = byId('publicatie-uitkomst');
@@ -314,6 +362,20 @@ function start() {
         d.migration_url ? h('a', { href: d.migration_url }, 'Bekijk welke lopende klachten naar deze versie kunnen') : null,
         ' · ', h('a', { href: data.urls.versions }, 'Alle versies')));
     outcome.hidden = false;
+  }
+
+  // A dialog, not window.confirm: it says what will happen and can be read by a screen reader.
+  function confirmPublish() {
+    const dialog = byId('publiceren-bevestigen');
+    const running = Number(data.running_complaints || 0);
+    byId('publiceren-lopend').textContent = running
+      ? `${count(running, 'lopende klacht blijft', 'lopende klachten blijven')} op de versie waarop zij ${running === 1 ? 'begon' : 'begonnen'}. U kunt ${running === 1 ? 'haar' : 'ze'} daarna op de migratiepagina naar de nieuwe versie verplaatsen.`
+      : 'Er lopen nu geen klachten; de nieuwe versie geldt meteen voor alles wat binnenkomt.';
+    return new Promise((resolve) => {
+      dialog.addEventListener('close', () => resolve(dialog.returnValue === 'publiceren'), { once: true });
+      dialog.returnValue = '';
+      dialog.showModal();
+    });
   }
 
   async function exportFile() {

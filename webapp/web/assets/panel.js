@@ -287,7 +287,7 @@ export class SidePanel {
         h('p', { class: 'paneel-soort' }, 'Diagram'),
         h('h2', { id: 'paneel-titel' }, this.data.organisation.name)),
       h('p', {}, 'Klik op een element om het hier te bewerken: naam, formulier, rol, termijn, voorwaarden.'),
-      h('p', { class: 'klein' }, `${count} stappen. Proces-id: ${this.data.organisation.process_id}.`),
+      h('p', { class: 'klein' }, `${count} ${count === 1 ? 'stap' : 'stappen'}. Proces-id: ${this.data.organisation.process_id}.`),
       h('h3', {}, 'Zo werkt het'),
       h('ul', { class: 'paneel-uitleg' },
         h('li', {}, 'Sleep een element uit het palet links, of klik op een element en kies in het menu ernaast wat erna komt.'),
@@ -562,7 +562,10 @@ export class SidePanel {
     const current = definition.get(kind) ? definition.get(kind).body || '' : '';
     const functions = this.data.calendar;
     const moments = this.data.moments;
-    const parsed = parseDeadline(current, functions) || { fn: 'working_days_after', n: 3, moment: 'ontvangen_op', statutory: false };
+    // An expression the picker cannot show as it is (`weeks_after(6 + wkkgz_verlenging_weken, ...)`)
+    // is shown as written and only edited as text: the picker never offers to overwrite it.
+    const readable = parseDeadline(current, functions);
+    const parsed = readable || { fn: 'working_days_after', n: 3, moment: 'ontvangen_op', statutory: false };
     const write = (newKind, body) => {
       const props = { timeDate: undefined, timeDuration: undefined, timeCycle: undefined };
       props[newKind] = body ? this.expression(body) : undefined;
@@ -612,15 +615,22 @@ export class SidePanel {
       }),
       h('label', { for: 'paneel-onderbrekend' }, 'Onderbreekt de taak (escalatie); uit: de taak blijft open (herinnering)')) : null;
 
-    return this.section('Termijn',
-      !current ? h('p', { class: 'paneel-waarschuwing' }, 'Deze termijn heeft nog geen uitdrukking.') : null,
-      h('fieldset', { class: 'paneel-kiezer' },
+    const picker = current && !readable
+      ? h('div', { class: 'paneel-eigen-termijn', id: 'paneel-termijn-eigen' },
+        h('p', {}, 'Deze termijn is een eigen uitdrukking die de kiezer niet kan samenstellen:'),
+        h('pre', { class: 'paneel-code' }, current),
+        h('p', { class: 'hulp' }, 'Wijzig haar hieronder bij "Uitdrukking". Zo blijft ze precies zoals ze is.'))
+      : h('fieldset', { class: 'paneel-kiezer' },
         h('legend', {}, 'Termijn samenstellen'),
         h('div', { class: 'kiezer-rij' }, n, fn),
         this.field('paneel-termijn-moment', 'na', moment),
         statutoryRow,
         preview,
-        apply),
+        apply);
+
+    return this.section('Termijn',
+      !current ? h('p', { class: 'paneel-waarschuwing' }, 'Deze termijn heeft nog geen uitdrukking.') : null,
+      picker,
       this.field('paneel-termijn', 'Uitdrukking', expression,
         'Wordt berekend als de stap begint. Voor een duur: "P2D" (twee dagen), met aanhalingstekens.'),
       this.field('paneel-termijn-soort', 'Soort termijn', kindSelect),
