@@ -56,7 +56,7 @@ def rss_mb(pid: int | None = None) -> float:
 # -- scratch complaints ------------------------------------------------------------------------
 
 
-def open_template(engine: Engine, slug: str = "mos") -> int:
+def open_template(engine: Engine, slug: str = "kwartier") -> int:
     """A real open complaint of `slug` with a ready task (the generated year leaves some open)."""
     with engine.connect() as conn:
         return conn.scalar(text("""
@@ -131,7 +131,7 @@ def bench_complete(engine: Engine, runtime: Runtime, samples: int = 150) -> dict
         tasks = dict(s.execute(select(HumanTask.instance_id, HumanTask.task_id).where(
             HumanTask.instance_id.in_(ids), HumanTask.bpmn_id == row.bpmn_id)).all())
     data = fill(runtime.forms.validator(row.form).schema)
-    actor = Actor("bench@mos.bench", "mos", frozenset({row.role}))
+    actor = Actor("bench@kwartier.bench", "kwartier", frozenset({row.role}))
     timings = []
     try:
         for n, instance_id in enumerate(ids):
@@ -183,7 +183,7 @@ def _timer_worker(url: str, start, done, result) -> None:
 
     clock.set_clock(clock.VirtualClock(FAR_AHEAD))
     runtime = population.build_runtime(engine_for(url))
-    runtime.diagram(runtime.current_version_id("mos"))  # parsed before the clock starts
+    runtime.diagram(runtime.current_version_id("kwartier"))  # parsed before the clock starts
     start.wait()
     fired = instances = 0
     while True:

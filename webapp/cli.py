@@ -425,14 +425,9 @@ def check(folders: tuple[Path, ...], forms_root: Path | None) -> None:
 
 def _in_dutch(problem):
     """The problem as the modeller shows it (the static checks speak English)."""
-    from dataclasses import replace
+    from webapp.runtime.problem_texts import in_dutch
 
-    from webapp.web.modeller_views import DUTCH_PROBLEMS
-
-    for pattern, replacement in DUTCH_PROBLEMS:
-        if pattern.match(problem.message):
-            return replace(problem, message=pattern.sub(replacement, problem.message))
-    return problem
+    return in_dutch(problem)
 
 
 class _Unreadable(Exception):  # noqa: N818 - a reason for the one-line message, not a crash
