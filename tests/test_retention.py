@@ -67,3 +67,30 @@ def test_retention_purges_old_closed_complaints_only_and_keeps_the_chain(runtime
     assert "omschrijving" not in data and "toelichting" not in data
     json.dumps(data)
     assert run_retention(runtime)[0].purged == 0  # idempotent
+
+
+def test_retention_clears_settled_measures_and_pending_portal_codes_of_a_purged_complaint(runtime: Runtime, vclock):
+    from datetime import date, timedelta
+
+    from webapp.db.models import Measure, PortalCode
+
+    old = close(runtime)
+    with runtime.write_sessions.begin() as s:
+        org_id = s.get(Instance, old).organisation_id
+        common = {"organisation_id": org_id, "instance_id": old, "scope": "klacht", "due_on": date(2026, 4, 1),
+                  "created_at": vclock.now(), "created_by": "els@test.nl"}
+        s.add(Measure(description="Gesprek met Johanna over de bijtincidenten", status="gerealiseerd",
+                      outcome="Johanna gebeld op 1 april", responsible_person="Els", **common))
+        s.add(Measure(description="Nog lopend: speelplaats herinrichten", status="open", **common))
+        s.add(PortalCode(instance_id=old, message="klacht_ingetrokken", payload={"reden": "Johanna verhuist"},
+                         code_hash="x" * 64, created_at=vclock.now(), expires_at=vclock.now() + timedelta(minutes=15)))
+    vclock.set(datetime(2028, 6, 1, 9, 0, tzinfo=AMS))  # past the test organisation's retention
+
+    assert run_retention(runtime)[0].purged == 1
+
+    with runtime.sessions() as s:
+        settled, running = sorted(s.scalars(select(Measure).where(Measure.instance_id == old)), key=lambda m: m.status)
+        assert (settled.description, settled.outcome, settled.responsible_person) == (PURGED, PURGED, None)
+        assert settled.status == "gerealiseerd" and settled.due_on == date(2026, 4, 1)  # the register still counts it
+        assert running.description == "Nog lopend: speelplaats herinrichten"  # still being worked on
+        assert s.scalar(select(func.count()).select_from(PortalCode)) == 0

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 
 from webapp import clock
-from webapp.db.models import Document, HumanTask, Instance, OutboxMessage
+from webapp.db.models import Document, HumanTask, Instance, Measure, OutboxMessage, PortalCode
 from webapp.vocabulary import InstanceStatus
 
 from .serialization import dump_state, load_state
@@ -72,6 +72,12 @@ def purge_instance(runtime, session, instance: Instance, now: datetime) -> None:
         body=PURGED, recipient="verwijderd"))
     # Documents are personal data through and through; the audit trail keeps their hashes.
     session.execute(delete(Document).where(Document.instance_id == instance.id))
+    # What a complainant wrote while confirming an action on their page, and the staff's free text
+    # on the complaint's own measures once they are settled (the register keeps date and status).
+    session.execute(delete(PortalCode).where(PortalCode.instance_id == instance.id))
+    session.execute(update(Measure).where(Measure.instance_id == instance.id, Measure.scope == "klacht",
+                                          Measure.status.in_(("gerealiseerd", "vervallen")))
+                    .values(description=PURGED, outcome=PURGED, responsible_person=None, history=[]))
 
 
 def run_retention(runtime, batch: int = 200) -> list[RetentionResult]:
