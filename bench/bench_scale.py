@@ -154,10 +154,12 @@ def spiff_alone(runtime: Runtime, template_id: int, task_id: str, data: dict[str
     from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
     from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
-    from webapp.runtime.steps import script_engine_for
+    from webapp.runtime.steps import StepRecorder, _current_step, script_engine_for
 
     serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
     loaded = runtime.load(template_id)
+    # Operators (letters, notifications) queue in memory as in a real step; nothing is written.
+    _current_step.set(StepRecorder(loaded.organisation, "BENCH", "bench"))
     state = serializer.serialize_json(loaded.workflow)
     engine = script_engine_for(loaded.organisation)
     timings = []

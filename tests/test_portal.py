@@ -292,3 +292,35 @@ def test_an_unexpected_error_is_logged_without_the_token(runtime, samen, browser
     assert answer.status_code == 500 and "Er ging iets mis" in answer.get_data(as_text=True)
     assert any("complainant's page failed" in r.getMessage() for r in caplog.records)
     assert not any(token in r.getMessage() or token in (r.exc_text or "") for r in caplog.records)
+
+
+def test_an_answer_brings_documents_checked_on_their_content_in_the_same_step(runtime, samen, browser):
+    import hashlib
+    import io
+
+    from webapp.db.models import Document
+
+    instance_id, token = acknowledged(runtime)
+    manager = Actor("manager@samen.nl", "samen-kinderopvang", frozenset({"manager_ve"}))
+    [task] = runtime.load(instance_id).ready_tasks()
+    runtime.complete_task(instance_id, task.task_id, manager, {
+        "datum_contact": "2026-03-03", "wijze_contact": "telefonisch", "verslag_contact": "Gebeld.",
+        "onderzoek_nodig": False, "overleg_regiomanager_nodig": False, "gesprek_nodig": True})
+    pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+    disguised = browser.post(f"/mijn-klacht/{token}/reageren",
+                             {"tekst": "Zie de foto.", "bijlagen": [(io.BytesIO(b"gewoon tekst"), "foto.pdf")]},
+                             content_type="multipart/form-data")
+    assert disguised.status_code == 422 and "geen PDF" in disguised.get_data(as_text=True)
+    assert snapshot(runtime, instance_id).waits_for("klager_reageert")  # nothing was sent
+
+    sent = browser.post(f"/mijn-klacht/{token}/reageren",
+                        {"tekst": "De verklaring van de huisarts.", "bijlagen": [(io.BytesIO(pdf), "huisarts.pdf")]},
+                        content_type="multipart/form-data")
+
+    assert sent.status_code == 303
+    with runtime.sessions() as s:
+        [document] = s.scalars(select(Document).where(Document.instance_id == instance_id)).all()
+        added = s.scalar(select(AuditEvent).where(AuditEvent.event_type == "document_added"))
+    assert (document.content, document.side, document.added_by) == (pdf, "klager", "klager (portaal)")
+    assert added.data["sha256"] == hashlib.sha256(pdf).hexdigest()
+    assert not snapshot(runtime, instance_id).waits_for("klager_reageert")

@@ -299,14 +299,21 @@ def clean_text(value: str | None) -> str:
     return (value or "").replace("\r\n", "\n").strip()[:MAX_TEXT]
 
 
-def send(runtime: Runtime, access: Access, message: str, text: str) -> None:
-    """Deliver the complainant's message into the procedure, as the complainant via the portal."""
+def send(runtime: Runtime, access: Access, message: str, text: str, uploads: list | None = None) -> None:
+    """Deliver the complainant's message into the procedure, as the complainant via the portal,
+    with the documents they sent (`documents.Upload`s) in the same step."""
+    from webapp import documents
     from webapp.runtime.errors import ConflictError
 
     payload = {"toelichting": text, "reden": text, "via": "portaal", "vastgelegd_door": PORTAL_ACTOR,
-               "vastgelegd_op": clock.now().isoformat()}
+               "vastgelegd_op": clock.now().isoformat(), "documenten": len(uploads or [])}
+
+    def with_documents(session, instance) -> None:
+        documents.add_rows(session, instance, list(uploads or []), PORTAL_ACTOR, "klager")
+
     try:
-        runtime.send_message(access.instance_id, message, payload, Actor(PORTAL_ACTOR, access.organisation))
+        runtime.send_message(access.instance_id, message, payload, Actor(PORTAL_ACTOR, access.organisation),
+                             with_rows=with_documents if uploads else None)
     except ConflictError as exc:
         raise ActionRefused("Dit kan op dit moment niet: de behandeling van uw klacht is intussen verder "
                             "gegaan.") from exc

@@ -324,8 +324,11 @@ class Runtime:
             self._record_failure(instance_id, "task", exc, actor.identity)
             raise
 
-    def send_message(self, instance_id: int, name: str, payload: dict[str, Any], actor: Actor) -> None:
-        """Deliver a message from outside (the complainant withdraws, answers, ...)."""
+    def send_message(self, instance_id: int, name: str, payload: dict[str, Any], actor: Actor,
+                     with_rows: RowsHook | None = None) -> None:
+        """Deliver a message from outside (the complainant withdraws, answers, ...).
+        `with_rows(session, instance)` adds rows that come with it (the documents of an answer)
+        in the step's transaction: the message and its documents are stored together or not at all."""
         try:
             with self.write_sessions.begin() as session:
                 instance, loaded = self._load_for_update(session, instance_id)
@@ -335,6 +338,8 @@ class Runtime:
                     raise ConflictError(f"deze klacht is afgesloten en wacht niet op het bericht '{name}'")
                 recorder = StepRecorder(loaded.organisation, instance.reference, actor.identity)
                 recorder.record("message_received", {"message": name})
+                if with_rows is not None:
+                    with_rows(session, instance)
                 with contained():
                     loaded.send_message(name, payload, recorder)
                     self._persist(session, instance, loaded, recorder)

@@ -18,8 +18,10 @@ from werkzeug.exceptions import HTTPException
 from webapp import portal
 from webapp.portal_codes import confirm_code, request_code
 
-from . import security
+from . import documents_views, security
 from .auth import runtime
+
+ANSWER_FILES = 3  # documents with one answer
 
 bp = Blueprint("portal", __name__)
 log = logging.getLogger(__name__)
@@ -93,6 +95,12 @@ def show(token: str):
     return _render("portal_page.html", access, done=DONE.get(done, ""))
 
 
+@bp.url_value_preprocessor
+def _upload_limit(endpoint: str | None, values) -> None:
+    if endpoint == "portal.act" and (values or {}).get("kind") == "reageren":  # an answer may bring documents
+        documents_views.allow_upload_body(ANSWER_FILES)
+
+
 @bp.route("/mijn-klacht/<token>/<kind>", methods=["GET", "POST"])
 def act(token: str, kind: str):
     if kind not in KINDS:
@@ -111,13 +119,19 @@ def act(token: str, kind: str):
     if action.kind.text_required and not text:
         return _render("portal_action.html", access, status=422, page=page, kind=kind, action=action, text=text,
                        field_error="Schrijf hier uw reactie of de informatie die u wilt geven.")
+    uploads, refused = documents_views.read_uploads("bijlagen") if kind == "reageren" else ([], [])
+    if len(uploads) > ANSWER_FILES:
+        uploads, refused = [], [f"Voeg hoogstens {ANSWER_FILES} bestanden toe."]
+    if refused:
+        return _render("portal_action.html", access, status=422, page=page, kind=kind, action=action, text=text,
+                       files_error=" ".join(refused))
     words = _words(access)
     try:
         if action.kind.confirm_by_code:
             sent = request_code(runtime(), access, kind, text, current_app.secret_key,
                                 *_code_mail(page, kind, words.address))
             return _render("portal_code.html", access, page=page, kind=kind, code_id=sent.code_id)
-        portal.send(runtime(), access, action.message, text)
+        portal.send(runtime(), access, action.message, text, uploads)
     except portal.ActionRefused as exc:
         return _render("portal_action.html", access, status=409, page=page, kind=kind, action=action, text=text,
                        error=str(exc))
