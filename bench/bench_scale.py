@@ -56,12 +56,14 @@ def rss_mb(pid: int | None = None) -> float:
 # -- scratch complaints ------------------------------------------------------------------------
 
 
-def open_template(engine: Engine, slug: str = "kwartier") -> int:
-    """A real open complaint of `slug` with a ready task (the generated year leaves some open)."""
+def open_template(engine: Engine, slug: str = "kwartier", with_timer: bool = False) -> int:
+    """A real open complaint of `slug` with a ready task (the generated year leaves some open);
+    `with_timer`: one that also waits for a timer (a deadline or a reminder)."""
     with engine.connect() as conn:
-        return conn.scalar(text("""
+        return conn.scalar(text(f"""
             SELECT i.id FROM instances i JOIN organisations o ON o.id = i.organisation_id
             WHERE o.slug = :slug AND i.status = 'running' AND i.reference NOT LIKE :scratch
+              {"AND i.next_wakeup_at IS NOT NULL" if with_timer else ""}
               AND EXISTS (SELECT 1 FROM human_tasks h WHERE h.instance_id = i.id AND h.state = 'ready'
                           AND h.form IS NOT NULL)
             ORDER BY i.id LIMIT 1"""), {"slug": slug, "scratch": SCRATCH + "%"})
@@ -197,8 +199,20 @@ def _timer_worker(url: str, start, done, result) -> None:
     done.set()
 
 
+def timer_template(engine: Engine) -> int:
+    """A new Kwartier complaint, waiting for its deadlines (a scratch one, removed afterwards)."""
+    runtime = population.build_runtime(engine)
+    started = runtime.start("kwartier", {
+        "klager": {"naam": "B. Enchmark", "email": "b@example.nl", "relatie": "client"}, "soort": "klacht",
+        "locatie": "Wijkteam Centrum", "omschrijving": "Benchmark", "anoniem": False, "kanaal": "website"})
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE instances SET reference = :r WHERE id = :i"),
+                     {"r": f"{SCRATCH}tpl-{started.instance_id}", "i": started.instance_id})
+    return started.instance_id
+
+
 def bench_timers(engine: Engine, workers: int, due: int = 1200) -> dict[str, Any]:
-    template = open_template(engine)
+    template = timer_template(engine)
     make_scratch(engine, template, due, f"t{workers}", due=True)
     ctx = multiprocessing.get_context("spawn")
     start, result = ctx.Event(), ctx.Queue()

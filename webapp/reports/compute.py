@@ -301,8 +301,13 @@ def build_report(runtime, slug: str, period: Period, public: bool = False) -> Re
     """The figures of one organisation for the complaints received in `period`.
     `public`: the anonymised version for publication (no free-text locations outside the
     organisation's list, no table of every recorded choice)."""
-    config: OrganisationConfig = runtime.organisation(slug)
     complaints, versions = load_complaints(runtime.sessions, slug, period)
+    return _report_of(runtime, slug, period, public, complaints, versions)
+
+
+def _report_of(runtime, slug: str, period: Period, public: bool, complaints: list[Complaint],
+               versions: dict) -> Report:
+    config: OrganisationConfig = runtime.organisation(slug)
     models = {vid: diagram_model(v, config) for vid, v in versions.items()}
     kinds_by_version = {vid: deadline_kinds(config, m) for vid, m in models.items()}
     tally = _Tally(config, public, FormFields(getattr(runtime, "forms", None)),
@@ -314,10 +319,12 @@ def build_report(runtime, slug: str, period: Period, public: bool = False) -> Re
 
 def annual_report(runtime, slug: str, year: int) -> Report:
     """The data of the public annual complaints report (openbaar klachtenjaarverslag):
-    anonymised, computed from the complaints received in the calendar year."""
-    report = build_report(runtime, slug, Period(date(year, 1, 1), date(year, 12, 31), f"jaarverslag {year}"),
-                          public=True)
-    report.quarters = quarter_summaries(runtime, slug, year)
+    anonymised, computed from the complaints received in the calendar year. The year's
+    complaints are read once; the quarters are computed from them."""
+    period = Period(date(year, 1, 1), date(year, 12, 31), f"jaarverslag {year}")
+    complaints, versions = load_complaints(runtime.sessions, slug, period)
+    report = _report_of(runtime, slug, period, True, complaints, versions)
+    report.quarters = _quarter_rows(runtime, slug, year, complaints, versions)
     return report
 
 
@@ -330,9 +337,18 @@ def quarterly_report(runtime, slug: str, year: int, quarter: int) -> Report:
 
 
 def quarter_summaries(runtime, slug: str, year: int) -> list[QuarterSummary]:
+    year_period = Period(date(year, 1, 1), date(year, 12, 31), f"{year}")
+    complaints, versions = load_complaints(runtime.sessions, slug, year_period)
+    return _quarter_rows(runtime, slug, year, complaints, versions)
+
+
+def _quarter_rows(runtime, slug: str, year: int, complaints: list[Complaint], versions: dict) -> list[QuarterSummary]:
     rows = []
     for quarter in (1, 2, 3, 4):
-        report = build_report(runtime, slug, Period.quarter(year, quarter), public=True)
+        period = Period.quarter(year, quarter)
+        begin, finish = period.bounds
+        report = _report_of(runtime, slug, period, True,
+                            [c for c in complaints if begin <= c.created_at < finish], versions)
         within = report.deadline_verdicts["within"]
         exceeded = report.deadline_verdicts["exceeded"]
         rows.append(QuarterSummary(quarter, f"K{quarter}", report.total, report.closed, within, exceeded,
