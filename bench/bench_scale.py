@@ -293,28 +293,30 @@ def _pages(url: str, result) -> None:
 
     engine = engine_for(url)
     runtime = population.build_runtime(engine)
-    config = runtime.organisations["mos"]
-    roles = [f"mos:{r}" for r in sorted(set(config.lanes.values()) | {"procesbeheerder"})]
+    roles = [f"{slug}:{r}" for slug in ("mos", "kwartier")
+             for r in sorted(set(runtime.organisations[slug].lanes.values()) | {"procesbeheerder"})]
     with runtime.write_sessions.begin() as session:
         from webapp.db.models import User
-        if session.scalar(select(User.id).where(User.email == "bench@mos.bench")) is None:
-            add_user(session, runtime.organisations, "bench@mos.bench", "Bench", "bench-wachtwoord-123", roles)
+        if session.scalar(select(User.id).where(User.email == "bench@scale.bench")) is None:
+            add_user(session, runtime.organisations, "bench@scale.bench", "Bench", "bench-wachtwoord-123", roles)
     app = create_app(runtime, SECRET_KEY="bench", TESTING=False, WTF_CSRF_ENABLED=False,
                      LOGIN_LIMIT_PER_ACCOUNT="100000/minute", LOGIN_LIMIT_PER_ADDRESS="100000/minute")
     client = app.test_client()
-    response = client.post("/login", data={"email": "bench@mos.bench", "wachtwoord": "bench-wachtwoord-123"})
+    response = client.post("/login", data={"email": "bench@scale.bench", "wachtwoord": "bench-wachtwoord-123"})
     assert response.status_code in (302, 303), response.status_code
     with runtime.sessions() as s:
         org_id = s.scalar(text("SELECT id FROM organisations WHERE slug = 'mos'"))
-        reference = s.scalar(select(Instance.reference).where(Instance.organisation_id == org_id,
-                                                              Instance.status == "running").limit(1))
-        task_id = s.scalar(select(HumanTask.id).where(HumanTask.organisation_id == org_id,
-                                                      HumanTask.state == "ready").limit(1))
+        reference = s.scalar(select(Instance.reference).where(Instance.organisation_id == org_id)
+                             .order_by(Instance.id.desc()).limit(1))
+        # M.O.S.'s year is closed: the open task is Kwartier's (the user works both).
+        task_id = s.scalar(select(HumanTask.id).join(Instance, Instance.id == HumanTask.instance_id)
+                           .where(HumanTask.state == "ready", Instance.reference.like("KWARTIER-%"))
+                           .order_by(HumanTask.id).limit(1))
     pages = {
         "inbox with filters": "/mos/inbox?rol=leidinggevende&status=open&te_laat=1",
         "complaint page": f"/mos/klachten/{reference}",
         "complaints list": "/mos/klachten?status=running",
-        "task page": f"/mos/taken/{task_id}",
+        "task page": f"/kwartier/taken/{task_id}",
         "oversight page": "/mos/toezicht",
     }
     figures: dict[str, Any] = {}
