@@ -19,10 +19,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from webapp.runtime import check_runner, gate  # noqa: E402
+from webapp.runtime import check_runner  # noqa: E402
 from webapp.runtime.checks import check_organisation, run_bpmnlint  # noqa: E402
 from webapp.runtime.forms import FormCatalog  # noqa: E402
 from webapp.runtime.organisations import BPMN_ROOT, load_config  # noqa: E402
+from webapp.scenarios import gate  # noqa: E402
 from webapp.scenarios.publish import gate as run_gate  # noqa: E402
 from webapp.scenarios.runner import run_scenarios  # noqa: E402
 
