@@ -49,6 +49,18 @@ def acknowledged(runtime: Runtime) -> tuple[int, str]:
     return started.instance_id, LINK.search(letter.body).group(1)
 
 
+def in_handling(runtime: Runtime) -> tuple[int, str]:
+    """A SAMEN complaint the manager VE has contacted the complainant about: it now waits for
+    the complainant's reaction (instance id, link token)."""
+    instance_id, token = acknowledged(runtime)
+    manager = Actor("manager@samen.nl", "samen-kinderopvang", frozenset({"manager_ve"}))
+    [task] = runtime.load(instance_id).ready_tasks()
+    runtime.complete_task(instance_id, task.task_id, manager, {
+        "datum_contact": "2026-03-03", "wijze_contact": "telefonisch", "verslag_contact": "Gebeld.",
+        "onderzoek_nodig": False, "overleg_regiomanager_nodig": False, "gesprek_nodig": True})
+    return instance_id, token
+
+
 def codes_mailed(runtime: Runtime, instance_id: int) -> list[str]:
     with runtime.sessions() as s:
         bodies = s.scalars(select(OutboxMessage.body).where(OutboxMessage.instance_id == instance_id,
@@ -235,12 +247,7 @@ def test_skar_says_je_throughout(runtime, add_organisation, browser):
 
 
 def test_during_the_handling_the_complainant_sends_information(runtime, samen, browser):
-    instance_id, token = acknowledged(runtime)
-    manager = Actor("manager@samen.nl", "samen-kinderopvang", frozenset({"manager_ve"}))
-    [task] = runtime.load(instance_id).ready_tasks()
-    runtime.complete_task(instance_id, task.task_id, manager, {
-        "datum_contact": "2026-03-03", "wijze_contact": "telefonisch", "verslag_contact": "Gebeld.",
-        "onderzoek_nodig": False, "overleg_regiomanager_nodig": False, "gesprek_nodig": True})
+    instance_id, token = in_handling(runtime)
     page = browser.get(f"/mijn-klacht/{token}").get_data(as_text=True)
     assert "Reageren of informatie sturen" in page
     empty = browser.post(f"/mijn-klacht/{token}/reageren", {"tekst": "  "})
@@ -300,12 +307,7 @@ def test_an_answer_brings_documents_checked_on_their_content_in_the_same_step(ru
 
     from webapp.db.models import Document
 
-    instance_id, token = acknowledged(runtime)
-    manager = Actor("manager@samen.nl", "samen-kinderopvang", frozenset({"manager_ve"}))
-    [task] = runtime.load(instance_id).ready_tasks()
-    runtime.complete_task(instance_id, task.task_id, manager, {
-        "datum_contact": "2026-03-03", "wijze_contact": "telefonisch", "verslag_contact": "Gebeld.",
-        "onderzoek_nodig": False, "overleg_regiomanager_nodig": False, "gesprek_nodig": True})
+    instance_id, token = in_handling(runtime)
     pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
     disguised = browser.post(f"/mijn-klacht/{token}/reageren",
                              {"tekst": "Zie de foto.", "bijlagen": [(io.BytesIO(b"gewoon tekst"), "foto.pdf")]},
