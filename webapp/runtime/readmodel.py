@@ -64,6 +64,25 @@ def snapshot(runtime: Runtime, instance_id: int) -> ComplaintSnapshot:
     return ComplaintSnapshot(data, tuple(waiting))
 
 
+@dataclass(frozen=True)
+class TaskSnapshot:
+    """What a task page shows of the workflow: the task's data (the complaint's latest data
+    when the task is no longer in the workflow) and its instruction template, unrendered."""
+
+    data: dict[str, Any]
+    instructions: str
+
+
+def task_snapshot(runtime: Runtime, instance_id: int, task_id: str) -> TaskSnapshot:
+    loaded = runtime.load(instance_id)
+    task = loaded.task(task_id)
+    if task is None:
+        last = loaded.workflow.last_task
+        return TaskSnapshot(dict(last.data) if last else dict(loaded.workflow.data), "")
+    template = (getattr(task.task_spec, "extensions", None) or {}).get("instructionsForEndUser") or ""
+    return TaskSnapshot(dict(task.data), str(template))
+
+
 def _attached_to(task) -> str | None:
     """A boundary event's activity: its sibling under SpiffWorkflow's split that is no boundary event."""
     if not isinstance(task.task_spec, BoundaryEvent) or task.parent is None:

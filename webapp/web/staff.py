@@ -13,7 +13,7 @@ from handlers.dutch import meervoud
 from handlers.working_days import WorkingDayCalendar
 from webapp.db.models import HumanTask, Instance, Organisation
 from webapp.intake import RELATIONS
-from webapp.runtime import clock
+from webapp.runtime import clock, readmodel
 from webapp.runtime.errors import (
     ConflictError,
     FormValidationError,
@@ -160,16 +160,13 @@ def _task_row(org: str, task_id: int) -> tuple[HumanTask, Instance]:
 
 
 def task_context(row: HumanTask, instance: Instance) -> dict[str, Any]:
-    loaded = runtime().load(instance.id)
-    task = loaded.task(row.task_id)
-    data = dict(task.data) if task is not None else dict(loaded.workflow.last_task.data)
-    instructions = ""
-    if task is not None:
-        template = (task.task_spec.extensions or {}).get("instructionsForEndUser") or ""
+    snapshot = readmodel.task_snapshot(runtime(), instance.id, row.task_id)  # no SpiffWorkflow objects here
+    data, instructions = snapshot.data, ""
+    if snapshot.instructions:
         try:
-            instructions = render_instructions(template, data)
+            instructions = render_instructions(snapshot.instructions, data)
         except Exception:  # noqa: BLE001 - a broken instruction must not hide the task
-            instructions = template
+            instructions = snapshot.instructions
     with runtime().sessions() as session:
         events = queries.history(session, instance.id)
         colleagues = queries.colleagues(session, g.org.slug, row.role) if row.role else []
