@@ -31,6 +31,8 @@ class EventType(StrEnum):
     ELEMENT_COMPLETED = "element_completed"
     PROCESS_COMPLETED = "process_completed"
     MIGRATED = "migrated"
+    COMPLAINT_CANCELLED = "complaint_cancelled"  # staff closed it with a reason
+    INCIDENT_RESOLVED = "incident_resolved"  # a failed step went through again
     DIAGRAM_DEPLOYED = "diagram_deployed"
     ERROR = "error"  # a failed step, rolled back; kept for the technical history
     MEASURE_RECORDED = "measure_recorded"  # the record_measure operator (webapp.runtime.measures)
@@ -50,6 +52,7 @@ class InstanceStatus(StrEnum):
 
     RUNNING = "running"
     COMPLETED = "completed"
+    CANCELLED = "cancelled"  # closed by staff (Runtime.cancel_complaint)
 
 
 class MeasureStatus(StrEnum):

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -32,6 +32,9 @@ from webapp.vocabulary import EventType, MeasureStatus
 
 from . import audit
 from .errors import ConflictError, KlachtrouteError, NotFound, PermissionDenied
+
+if TYPE_CHECKING:
+    from .service import Runtime
 
 OPEN_STATES = (MeasureStatus.OPEN, MeasureStatus.POSTPONED)
 FOLLOW_UP_TASK = "Maatregel gerealiseerd?"
@@ -91,7 +94,7 @@ class NewMeasure:
     references: tuple[str, ...] = ()
 
 
-def add_improvement(runtime, slug: str, new: NewMeasure, actor: str) -> int:
+def add_improvement(runtime: Runtime, slug: str, new: NewMeasure, actor: str) -> int:
     """An organisation-wide improvement (director with regiomanager or clustermanager, M.O.S.'s
     directeur-bestuurder), linked to the complaints that led to it. Returns its id."""
     config = runtime.organisation(slug)
@@ -136,7 +139,7 @@ def _event(org_id: int, instance_id: int | None, now: datetime, actor: str, even
 # -- follow-up -------------------------------------------------------------------------------------
 
 
-def raise_follow_ups(runtime, limit: int = 200) -> int:
+def raise_follow_ups(runtime: Runtime, limit: int = 200) -> int:
     """Raise "Maatregel gerealiseerd?" for every open or postponed measure whose promised date
     has come: once per date, announced to the responsible role. Returns how many."""
     now = clock.now()
@@ -183,7 +186,7 @@ def _check_answer(answer: Answer) -> str:
     return note
 
 
-def answer_follow_up(runtime, slug: str, measure_id: int, answer: Answer, actor: str,
+def answer_follow_up(runtime: Runtime, slug: str, measure_id: int, answer: Answer, actor: str,
                      roles: frozenset[str]) -> Measure:
     """Answer "Maatregel gerealiseerd?" as a holder of the responsible role (or of one of the
     roles the caller lets answer for it, the quality officer's). One answer wins: a second one
@@ -217,14 +220,14 @@ def answer_follow_up(runtime, slug: str, measure_id: int, answer: Answer, actor:
         return measure
 
 
-def _feedback_letter(runtime, session: Session, measure: Measure, note: str, now: datetime) -> None:
+def _feedback_letter(runtime: Runtime, session: Session, measure: Measure, note: str, now: datetime) -> None:
     """The complainant hears that the measure promised in the oordeel or the agreements was
     realised (unless their data was removed under the retention period)."""
     instance = session.get(Instance, measure.instance_id)
     if instance is None or instance.purged_at is not None or not instance.state:
         return
-    config = runtime.organisation(runtime._slug_for(session, instance.organisation_id))
-    data = runtime._restore(session, instance).data
+    config = runtime.registry.config_for(session, instance.organisation_id)
+    data = runtime.work.restore(session, instance).data
     template = f"{config.slug}/{FEEDBACK_LETTER}"
     template = template if letter_exists(template) else FEEDBACK_LETTER
     sender = SimpleNamespace(organisation_name=config.name, reference=instance.reference)
@@ -250,7 +253,7 @@ class MeasureRow:
     task_open: bool
 
 
-def register(runtime, slug: str, status: str | None = None, location: str | None = None,
+def register(runtime: Runtime, slug: str, status: str | None = None, location: str | None = None,
              role: str | None = None) -> list[MeasureRow]:
     """The organisation's measures, overdue first, then by promised date."""
     on = today()
@@ -279,7 +282,7 @@ def register(runtime, slug: str, status: str | None = None, location: str | None
     return sorted(rows, key=lambda r: (not r.overdue, r.measure.due_on, r.measure.id))
 
 
-def waiting_count(runtime, slug: str, roles: frozenset[str]) -> int:
+def waiting_count(runtime: Runtime, slug: str, roles: frozenset[str]) -> int:
     """How many "Maatregel gerealiseerd?" tasks wait for these roles."""
     with runtime.sessions() as session:
         return session.scalar(
@@ -288,7 +291,7 @@ def waiting_count(runtime, slug: str, roles: frozenset[str]) -> int:
                    Measure.responsible_role.in_(sorted(roles)))) or 0
 
 
-def status_counts(runtime, slug: str) -> dict[str, int]:
+def status_counts(runtime: Runtime, slug: str) -> dict[str, int]:
     """The register now: measures per status, and how many are overdue ("te_laat")."""
     on = today()
     with runtime.sessions() as session:
@@ -301,7 +304,7 @@ def status_counts(runtime, slug: str) -> dict[str, int]:
     return counts
 
 
-def locations(runtime, slug: str) -> list[str]:
+def locations(runtime: Runtime, slug: str) -> list[str]:
     with runtime.sessions() as session:
         return sorted(session.scalars(
             select(Measure.location).join(Organisation, Organisation.id == Measure.organisation_id)

@@ -33,7 +33,7 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
@@ -41,6 +41,7 @@ from SpiffWorkflow.specs.Join import Join
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from webapp.db.models import DiagramVersion, Instance, Organisation
@@ -50,6 +51,10 @@ from .diagrams import ParsedDiagram
 from .errors import KlachtrouteError, NotFound
 from .serialization import dump_state, load_state
 from .steps import LoadedWorkflow, StepRecorder, script_engine_for
+
+if TYPE_CHECKING:
+    from .organisations import OrganisationConfig
+    from .service import Runtime
 
 __all__ = ["Candidate", "Result", "migrate", "preview"]
 
@@ -234,7 +239,7 @@ def _move(workflow, new: ParsedDiagram, config) -> Any:
 # -- preview and migrate -----------------------------------------------------------------------
 
 
-def _target(runtime, session, to_version_id: int, slug: str | None = None) -> tuple[DiagramVersion, str]:
+def _target(session: Session, to_version_id: int, slug: str | None = None) -> tuple[DiagramVersion, str]:
     target = session.get(DiagramVersion, to_version_id)
     org_slug = None
     if target is not None:
@@ -244,12 +249,12 @@ def _target(runtime, session, to_version_id: int, slug: str | None = None) -> tu
     return target, org_slug
 
 
-def preview(runtime, slug: str, to_version_id: int) -> list[Candidate]:
+def preview(runtime: Runtime, slug: str, to_version_id: int) -> list[Candidate]:
     """The organisation's running complaints on versions older than `to_version_id`,
     each with whether it can move there and, if not, why (in Dutch, for the page)."""
     config = runtime.organisation(slug)
     with runtime.sessions() as session:
-        target, _ = _target(runtime, session, to_version_id, slug)
+        target, _ = _target(session, to_version_id, slug)
         new = runtime.diagram(target.id, session)
         rows = session.execute(
             select(Instance.id, Instance.reference, Instance.state, Instance.diagram_version_id,
@@ -273,19 +278,19 @@ def preview(runtime, slug: str, to_version_id: int) -> list[Candidate]:
     return candidates
 
 
-def migrate(runtime, instance_ids: list[int], to_version_id: int, actor_email: str) -> list[Result]:
+def migrate(runtime: Runtime, instance_ids: list[int], to_version_id: int, actor_email: str) -> list[Result]:
     """Move the given complaints to `to_version_id`, each in its own transaction: its state
     on the new version, the engine and any timers that are due run on, the inbox in step,
     and an audit event `migrated` {from_version, to_version}. A complaint that cannot move
     is refused with its reasons and left exactly as it was."""
     with runtime.sessions() as session:
-        target, slug = _target(runtime, session, to_version_id)
+        target, slug = _target(session, to_version_id)
     config = runtime.organisation(slug)
     new = runtime.diagram(target.id)
     return [_migrate_one(runtime, config, target, new, instance_id, actor_email) for instance_id in instance_ids]
 
 
-def _migrate_one(runtime, config, target: DiagramVersion, new: ParsedDiagram, instance_id: int,
+def _migrate_one(runtime: Runtime, config: OrganisationConfig, target: DiagramVersion, new: ParsedDiagram, instance_id: int,
                  actor_email: str) -> Result:
     reference = from_version = None
 
@@ -294,7 +299,7 @@ def _migrate_one(runtime, config, target: DiagramVersion, new: ParsedDiagram, in
 
     try:
         with runtime.write_sessions.begin() as session:
-            instance = session.get(Instance, instance_id, with_for_update=runtime.dialect == "postgresql")
+            instance = runtime.db.locked(session, Instance, instance_id)
             if instance is None or instance.organisation_id != target.organisation_id:
                 return refused(["deze klacht bestaat niet bij deze organisatie"])
             reference = instance.reference
@@ -311,7 +316,7 @@ def _migrate_one(runtime, config, target: DiagramVersion, new: ParsedDiagram, in
             loaded.run(recorder)
             loaded.fire_timers(recorder)
             instance.diagram_version_id = target.id
-            runtime._persist(session, instance, loaded, recorder)
+            runtime.work.persist(session, instance, loaded, recorder)
     except _CannotMove as exc:
         return refused(exc.reasons)
     except StaleDataError:

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 
 from webapp import clock
 from webapp.db.models import HumanTask, Instance, OutboxMessage
 from webapp.vocabulary import HumanTaskState
+
+if TYPE_CHECKING:
+    from .service import Runtime
 
 DUE_SOON = timedelta(hours=24)
 DEFAULT_BASE_URL = "http://127.0.0.1:5000"
@@ -43,7 +46,7 @@ def task_arrived(organisation_id: int, instance_id: int, reference: str, role: s
             "status": "pending", "attempts": 0, "created_at": now, "next_attempt_at": now}
 
 
-def warn_due_soon(runtime, limit: int = 200) -> int:
+def warn_due_soon(runtime: Runtime, limit: int = 200) -> int:
     """Warn the holders of the role of every open task due within a day, once per task."""
     now = clock.now()
     with runtime.write_sessions.begin() as session:
@@ -69,7 +72,7 @@ def warn_due_soon(runtime, limit: int = 200) -> int:
         return len(rows)
 
 
-def warn_overdue(runtime, limit: int = 200) -> int:
+def warn_overdue(runtime: Runtime, limit: int = 200) -> int:
     """Tell the organisation's overseer (webapp.oversight) of every open task whose deadline
     has passed unmet, once per task, in the sweep after it passed: an acknowledgement that
     did not go out is known the same day, not when the complaint's final term runs out."""
@@ -86,7 +89,7 @@ def warn_overdue(runtime, limit: int = 200) -> int:
             query = query.with_for_update(of=HumanTask, skip_locked=True)
         rows = session.execute(query).all()
         for task, reference in rows:
-            config = runtime.organisations.get(runtime._slug_for(session, task.organisation_id))
+            config = runtime.organisations.get(runtime.slug_for(session, task.organisation_id))
             roles = sorted(overseer_roles(config)) if config is not None else []
             holder = config.roles.get(task.role or "", task.role) if config is not None else task.role
             subject = f"Termijn verstreken: {task.name} ({reference})"
