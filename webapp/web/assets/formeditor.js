@@ -1,7 +1,9 @@
-// The form editor: the preview (rendered on the server with formrender) follows the two
-// textareas as you type. Without JavaScript the "Voorbeeld" button does the same.
+// The form editor: the field builder writes the two textareas, and the preview (rendered on
+// the server with formrender) follows them as you type. Without JavaScript the "Voorbeeld"
+// button does the same and the textareas are the editor.
 
 import { postForm } from './api.js';
+import { startBuilder } from './formbuilder.js';
 import './modeller.css';
 
 function start() {
@@ -33,10 +35,31 @@ function start() {
     form.dataset.voorbeeld = String(mine);
   }
 
+  function later() {
+    clearTimeout(timer);
+    timer = setTimeout(update, 400);
+  }
+
+  let builder = null;
+  const container = document.getElementById('veldenbouwer');
+  if (container) {
+    builder = startBuilder({ container, schemaArea: form.elements.schema, uiArea: form.elements.ui_schema,
+      changed: later });
+    // The builder speaks for the form; the JSON stays one click away (and open when it is not valid).
+    const json = document.getElementById('json-weergave');
+    if (json && !container.classList.contains('bouwer-uit')) {
+      json.open = false;
+    }
+  }
+  let reread = null;
   for (const name of ['schema', 'ui_schema']) {
+    // Typed JSON: the builder reads it again once the typing pauses.
     form.elements[name].addEventListener('input', () => {
-      clearTimeout(timer);
-      timer = setTimeout(update, 400);
+      later();
+      if (builder) {
+        clearTimeout(reread);
+        reread = setTimeout(builder.reload, 400);
+      }
     });
   }
   // With JavaScript the preview is live; the button stays for those who want it now.
