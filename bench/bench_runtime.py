@@ -27,7 +27,6 @@ from webapp.db.models import HumanTask, Instance  # noqa: E402
 from webapp.db.session import make_engine, make_session_factory  # noqa: E402
 from webapp.mail import OutboxSender  # noqa: E402
 from webapp.runtime import clock  # noqa: E402
-from webapp.runtime.forms import FormCatalog  # noqa: E402
 from webapp.runtime.organisations import load_config  # noqa: E402
 from webapp.runtime.service import Actor, Runtime  # noqa: E402
 from webapp.worker import Worker  # noqa: E402
@@ -46,7 +45,7 @@ def setup(path: Path):
     engine = make_engine(f"sqlite:///{path}")
     migrate.upgrade(engine)
     config = load_config(FIXTURES / "timers")
-    runtime = Runtime(make_session_factory(engine), {config.slug: config}, FormCatalog(FIXTURES / "forms"))
+    runtime = Runtime(make_session_factory(engine), {config.slug: config})
     runtime.ensure_organisations()
     runtime.deploy(config.slug)
     return engine, runtime

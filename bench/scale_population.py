@@ -25,7 +25,6 @@ from sqlalchemy import Engine, text  # noqa: E402
 from webapp.db import migrate  # noqa: E402
 from webapp.db.session import make_engine, make_session_factory  # noqa: E402
 from webapp.runtime import clock  # noqa: E402
-from webapp.runtime.forms import FormCatalog  # noqa: E402
 from webapp.runtime.organisations import OrganisationConfig, load_config  # noqa: E402
 from webapp.runtime.service import Runtime  # noqa: E402
 
@@ -63,7 +62,7 @@ def configs() -> dict[str, OrganisationConfig]:
 
 
 def build_runtime(engine: Engine) -> Runtime:
-    return Runtime(make_session_factory(engine), configs(), FormCatalog())
+    return Runtime(make_session_factory(engine), configs())
 
 
 def _present(admin: Engine) -> bool:

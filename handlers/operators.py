@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from webapp.vocabulary import EventType
 
 from .dutch import kind_noun
-from .letters import letter_exists, render_letter
+from .letters import LetterBook
 
 
 class Step(Protocol):
@@ -24,6 +24,7 @@ class Step(Protocol):
     organisation_slug: str
     organisation_name: str
     reference: str
+    letters: LetterBook  # the letters of the package the complaint runs on
 
     def queue_message(self, *, kind: str, recipient: str, subject: str, body: str,
                       template: str | None = None) -> None: ...
@@ -45,16 +46,12 @@ def _complainant_address(data: Mapping[str, Any]) -> str | None:
 
 def send_letter(step: Step, data: Mapping[str, Any], template: str, to: str = "klager") -> dict[str, Any]:
     """A letter to the complainant (or to the address `to`), from a Dutch template."""
-    # An organisation may word a generic letter its own way: handlers/letters/<slug>/<template>.txt.
-    own = f"{step.organisation_slug}/{template}"
-    if "/" not in template and letter_exists(own):
-        template = own
-    if not letter_exists(template):
+    if not step.letters.exists(template):
         raise ValueError(f"letter template '{template}' does not exist")
     recipient = _complainant_address(data) if to == "klager" else to
     # Every letter to the complainant carries their personal link to the complaint's page.
     link = getattr(step, "portal_link", None) if to == "klager" else None
-    subject, body = render_letter(template, data, step, portal_link=link() if link else None)
+    subject, body = step.letters.render(template, data, step, portal_link=link() if link else None)
     # No address (a complaint taken by phone): the letter is kept for posting by hand.
     recipient = recipient or "post"
     step.queue_message(kind="letter", recipient=recipient, subject=subject, body=body, template=template)

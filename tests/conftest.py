@@ -16,7 +16,6 @@ from webapp.db import migrate
 from webapp.db.models import Base
 from webapp.db.session import make_engine, make_session_factory
 from webapp.runtime import clock
-from webapp.runtime.forms import FORMS_ROOT, FormCatalog
 from webapp.runtime.organisations import load_config
 from webapp.runtime.service import Runtime
 
@@ -100,7 +99,7 @@ def test_org():
 @pytest.fixture
 def runtime(db_engine: Engine, vclock, test_org) -> Runtime:
     # The test organisation's forms, and the real ones for tests that add a real organisation.
-    rt = Runtime(make_session_factory(db_engine), {test_org.slug: test_org}, FormCatalog(FIXTURES / "forms", FORMS_ROOT))
+    rt = Runtime(make_session_factory(db_engine), {test_org.slug: test_org})
     rt.ensure_organisations()
     rt.deploy(test_org.slug)
     return rt

@@ -19,7 +19,7 @@ from webapp.runtime.deploy import (
     load_draft,
     save_draft,
 )
-from webapp.runtime.diagrams import diagram_sha256
+from webapp.runtime import packages
 from webapp.runtime.errors import DiagramError, NotFound
 from webapp.runtime.service import Actor, Runtime
 from webapp.scenarios import publish as publish_module
@@ -428,7 +428,9 @@ def test_deploy_stores_a_new_version_with_what_changed(runtime: Runtime, vclock)
         row = s.get(DiagramVersion, result.version_id)
         event = s.scalars(select(AuditEvent).where(AuditEvent.event_type == "diagram_deployed")).one()
     assert (row.deployed_by, row.deployed_at, row.note) == (OWNER, vclock.now(), "vastleggen na het oordeel")
-    assert row.sha256 == diagram_sha256(xml, {}) and row.bpmn_xml == xml
+    # The digest covers the whole package: the diagram and its forms, letters, settings and scenarios.
+    assert row.sha256 == packages.sha256({**row.files, runtime.organisation("testorg").process_file: xml})
+    assert row.bpmn_xml == xml and "organisation.yaml" in row.files
     assert row.changes == result.changes
     assert (event.actor, event.instance_id, event.data["version"], event.data["added"]) == (OWNER, None, 2, 3)
 

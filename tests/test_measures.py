@@ -17,7 +17,6 @@ from webapp.db.session import make_session_factory
 from webapp.mail import OutboxSender
 from webapp.runtime import clock, measures
 from webapp.runtime.errors import ConflictError, PermissionDenied
-from webapp.runtime.forms import FormCatalog
 from webapp.runtime.organisations import load_config
 from webapp.runtime.service import Runtime
 from webapp.scenarios.model import load_scenarios
@@ -35,7 +34,7 @@ FEEDBACK = {"samen-kinderopvang", "skar", "korein"}
 
 def _runtime(db_engine, slug: str) -> Runtime:
     config = load_config(BPMN / slug)
-    runtime = Runtime(make_session_factory(db_engine), {slug: config}, FormCatalog())
+    runtime = Runtime(make_session_factory(db_engine), {slug: config})
     runtime.ensure_organisations()
     runtime.deploy(slug)
     return runtime

@@ -26,7 +26,6 @@ from webapp.reports.public import (
 )
 from webapp.reports.settings import location_label
 from webapp.runtime import clock
-from webapp.runtime.forms import FormCatalog
 from webapp.runtime.organisations import discover
 from webapp.runtime.service import Runtime
 
@@ -47,7 +46,7 @@ def engine(_schema_engine: Engine):
 
 @pytest.fixture(scope="module")
 def rt(engine) -> Runtime:
-    runtime = Runtime(make_session_factory(engine), discover(), FormCatalog())
+    runtime = Runtime(make_session_factory(engine), discover())
     runtime.ensure_organisations()
     for slug in list(runtime.organisations):
         runtime.deploy(slug)

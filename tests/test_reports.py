@@ -29,7 +29,6 @@ from sqlalchemy.pool import StaticPool
 from webapp.db.models import AuditEvent, Base, DiagramVersion, HumanTask, Instance, Organisation
 from webapp.db.session import make_engine, make_session_factory
 from webapp.runtime import clock
-from webapp.runtime.forms import FormCatalog
 from webapp.runtime.organisations import discover
 from webapp.runtime.service import Runtime
 
@@ -91,7 +90,7 @@ def engine(_schema_engine: Engine):
 
 @pytest.fixture(scope="module")
 def rt(engine) -> Runtime:
-    runtime = Runtime(make_session_factory(engine), discover(), FormCatalog())
+    runtime = Runtime(make_session_factory(engine), discover())
     runtime.ensure_organisations()
     for slug in list(runtime.organisations):
         try:
@@ -213,7 +212,7 @@ def test_generation_is_deterministic_for_a_seed():
         engine = make_engine("sqlite://", poolclass=StaticPool)
         Base.metadata.create_all(engine)
         configs = {k: v for k, v in discover().items() if k == "korein"}
-        runtime = Runtime(make_session_factory(engine), configs, FormCatalog())
+        runtime = Runtime(make_session_factory(engine), configs)
         runtime.ensure_organisations()
         runtime.deploy("korein")
         try:

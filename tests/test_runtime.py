@@ -12,10 +12,9 @@ from sqlalchemy.orm import Session
 from webapp.db.models import AuditEvent, HumanTask, Instance, OutboxMessage
 from webapp.runtime import clock
 from webapp.runtime.errors import ConflictError, FormValidationError, NotFound, PermissionDenied
-from webapp.runtime.forms import FormCatalog
 from webapp.runtime.service import Actor, Runtime
 
-from .conftest import AMS, FIXTURES
+from .conftest import AMS
 
 STAFF_NOTICES = ("taak_klaar", "termijn_nadert")
 BEHANDELAAR = Actor("els@test.nl", "testorg", frozenset({"behandelaar"}))
@@ -167,7 +166,7 @@ def test_restore_from_the_database_resumes_exactly(runtime: Runtime, db_engine, 
     before = runtime.load(started.instance_id)
 
     # A fresh runtime (new process: empty spec cache) reads the same state back.
-    fresh = Runtime(runtime.sessions, {test_org.slug: test_org}, FormCatalog(FIXTURES / "forms"))
+    fresh = Runtime(runtime.sessions, {test_org.slug: test_org})
     after = fresh.load(started.instance_id)
     assert after.ready_tasks() == before.ready_tasks()
     assert after.next_wakeup() == before.next_wakeup() == datetime(2026, 3, 9, 23, 59, 59, tzinfo=AMS)

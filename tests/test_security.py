@@ -60,7 +60,7 @@ def strict_app(runtime):
 def second_app(runtime, database_url):
     """Another web process: its own engine and runtime on the same database."""
     engine = make_engine(database_url)
-    other = Runtime(make_session_factory(engine), dict(runtime.organisations), runtime.forms)
+    other = Runtime(make_session_factory(engine), dict(runtime.registry.templates))
     yield create_app(other, SECRET_KEY="test-secret", TESTING=True, WTF_CSRF_ENABLED=False,
                      LOGIN_LIMIT_PER_ACCOUNT="3/15minutes", LOGIN_LIMIT_PER_ADDRESS="5/15minutes")
     engine.dispose()

@@ -26,7 +26,6 @@ from webapp.db import migrate
 from webapp.db.models import AuditEvent, DiagramDraft, DiagramVersion, HumanTask, Instance
 from webapp.db.session import make_engine, make_session_factory
 from webapp.runtime import audit, clock
-from webapp.runtime.forms import FormCatalog
 from webapp.runtime.organisations import discover
 from webapp.runtime.service import Runtime
 
@@ -110,7 +109,7 @@ def test_the_previous_release_upgrades_and_keeps_everything(empty_database: str,
                 assert problems == [] and checked > 0
             versions = s.scalars(select(DiagramVersion.id)).all()
         # The new runtime reads every version and every running complaint, and steps them on.
-        runtime = Runtime(sessions, discover(), FormCatalog())
+        runtime = Runtime(sessions, discover())
         for version_id in versions:
             assert runtime.diagram(version_id).process_id
         running = [i for i in complaints.values() if i.status == "running"]

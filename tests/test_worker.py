@@ -18,7 +18,6 @@ from webapp.db.models import AuditEvent, OutboxMessage
 from webapp.db.session import make_session_factory
 from webapp.mail import OutboxSender, SmtpSettings
 from webapp.runtime import clock
-from webapp.runtime.forms import FormCatalog
 from webapp.runtime.organisations import load_config
 from webapp.runtime.service import Runtime
 from webapp.worker import Worker
@@ -29,7 +28,7 @@ from .conftest import AMS, FIXTURES
 @pytest.fixture
 def quick_runtime(db_engine) -> Runtime:
     config = load_config(FIXTURES / "quick")
-    runtime = Runtime(make_session_factory(db_engine), {config.slug: config}, FormCatalog(FIXTURES / "forms"))
+    runtime = Runtime(make_session_factory(db_engine), {config.slug: config})
     runtime.ensure_organisations()
     runtime.deploy(config.slug)
     return runtime

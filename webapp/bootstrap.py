@@ -8,7 +8,6 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from webapp.db.session import make_engine, make_session_factory
-from webapp.runtime.forms import FormCatalog
 from webapp.runtime.organisations import OrganisationConfig, discover, load_config
 from webapp.runtime.service import Runtime
 
@@ -25,4 +24,4 @@ def organisations_from_env() -> dict[str, OrganisationConfig]:
 
 def build_runtime(engine: Engine | None = None) -> Runtime:
     engine = engine or make_engine()
-    return Runtime(make_session_factory(engine), organisations_from_env(), FormCatalog())
+    return Runtime(make_session_factory(engine), organisations_from_env())

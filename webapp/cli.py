@@ -367,17 +367,16 @@ def worker(once: bool, poll_interval: float) -> None:
 @click.option("--forms", "forms_root", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Folder of the forms (default: forms/).")
 def verify(folders: tuple[Path, ...], forms_root: Path | None) -> None:
-    """Run the scenarios of one or more organisation folders (default: all of bpmn/)."""
-    from webapp.runtime.forms import FormCatalog
+    """Run the scenarios of one or more organisation or package folders (default: all of bpmn/)."""
     from webapp.runtime.organisations import BPMN_ROOT, CONFIG_FILENAME
     from webapp.scenarios.runner import verify_organisation
 
-    forms = FormCatalog(forms_root) if forms_root else FormCatalog()
+    roots = (forms_root,) if forms_root else ()
     folders = folders or tuple(sorted(p.parent for p in BPMN_ROOT.glob(f"*/{CONFIG_FILENAME}")))
     failed = total = 0
     for folder in folders:
         try:
-            results = verify_organisation(folder, forms)
+            results = verify_organisation(folder, form_roots=roots)
         except KlachtrouteError as exc:
             raise click.ClickException(f"{folder}: {exc}") from exc
         click.echo(f"{folder}: {len(results)} scenario(s)")
@@ -402,11 +401,11 @@ def check(folders: tuple[Path, ...], forms_root: Path | None) -> None:
     """The gate of the modeller's Controleren and of every deploy, on organisation folders
     (default: all of bpmn/): schema, parser, forms, lanes, operators, letters, expressions,
     layout, bpmnlint and the scenarios, in the same limited child process. Exit code 1 when
-    a diagram has problems, 2 when a file cannot be read."""
-    from webapp.runtime.forms import FormCatalog
+    a diagram has problems, 2 when a file cannot be read. A package folder (as `klachtroute
+    package export` writes it) is checked as a whole: its forms, letters and scenarios too."""
     from webapp.runtime.organisations import BPMN_ROOT, CONFIG_FILENAME
 
-    forms = FormCatalog(forms_root) if forms_root else FormCatalog()
+    forms = (forms_root,) if forms_root else ()
     folders = folders or tuple(sorted(p.parent for p in BPMN_ROOT.glob(f"*/{CONFIG_FILENAME}")))
     status = 0
     for folder in folders:
@@ -434,7 +433,7 @@ class _Unreadable(Exception):  # noqa: N818 - a reason for the one-line message,
     pass
 
 
-def _check_folder(folder: Path, forms) -> list:
+def _check_folder(folder: Path, form_roots: tuple[Path, ...]) -> list:
     """Read an organisation folder as bytes and run the web page's gate on it."""
     from webapp.runtime.deploy import decode_bpmn
     from webapp.runtime.diagrams import parse_xml
@@ -443,7 +442,7 @@ def _check_folder(folder: Path, forms) -> list:
     from webapp.scenarios.publish import gate
 
     try:
-        config = load_config(folder)
+        config = load_config(folder, form_roots)
     except UnicodeDecodeError as exc:
         raise _Unreadable(f"{folder / CONFIG_FILENAME}: het bestand is geen geldige UTF-8 "
                           f"(byte 0x{exc.object[exc.start]:02X}); sla het op als UTF-8") from exc
@@ -462,11 +461,7 @@ def _check_folder(folder: Path, forms) -> list:
             where = f" (regel {problem.line})" if problem.line else ""
             raise _Unreadable(f"{path}{where}: {problem.message}") from exc
     main_xml = files.pop(config.process_file)
-    return gate(config, forms, main_xml, files)
-
-
-if __name__ == "__main__":
-    main()
+    return gate(config, main_xml, files)
 
 
 @main.group(invoke_without_command=True)
@@ -537,3 +532,15 @@ def incidents_cancel(reference: str, reason: str) -> None:
     except KlachtrouteError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Klacht {reference} is afgebroken.")
+
+
+def _register() -> None:
+    from webapp.cli_package import package
+
+    main.add_command(package)
+
+
+_register()
+
+if __name__ == "__main__":
+    main()

@@ -13,10 +13,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -26,22 +24,9 @@ from webapp.runtime.organisations import OrganisationConfig
 
 # "ziet erop toe", "toezicht", "bewaakt de procedure", "houdt de (centrale) klachtenregistratie bij"
 _OVERSEES = re.compile(r"ziet\s+(er\s*)?op\s+toe|toezicht|bewaakt|klachtenregistratie\s+bij", re.IGNORECASE)
-_raw_cache: dict[Path, tuple[float, dict[str, Any]]] = {}
-
-
 def _raw(config: OrganisationConfig) -> dict[str, Any]:
     """organisation.yaml as written (the parsed config keeps only what the runtime needs)."""
-    path = Path(config.folder) / "organisation.yaml"
-    try:
-        stamp = path.stat().st_mtime
-        if path in _raw_cache and _raw_cache[path][0] == stamp:
-            return _raw_cache[path][1]
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError):
-        return {}
-    raw = raw if isinstance(raw, dict) else {}
-    _raw_cache[path] = (stamp, raw)
-    return raw
+    return config.settings if isinstance(config.settings, dict) else {}
 
 
 def overseer_roles(config: OrganisationConfig) -> frozenset[str]:

@@ -14,17 +14,14 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import select
 
 from webapp.db.models import AuditEvent, HumanTask, Instance, Organisation, OutboxMessage, PortalLink
 from webapp.deadlines import ComplaintTerm, complaint_terms
 from webapp.runtime import clock, portal_links
-from webapp.runtime.organisations import CONFIG_FILENAME, OrganisationConfig
+from webapp.runtime.organisations import OrganisationConfig
 from webapp.runtime.readmodel import ComplaintSnapshot, snapshot
 from webapp.runtime.service import Actor, Runtime
 
@@ -79,9 +76,8 @@ class PortalConfig:
     note: str = ""
 
 
-@lru_cache(maxsize=32)
-def _portal_config(path: Path, mtime: float) -> PortalConfig:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+def portal_config(config: OrganisationConfig) -> PortalConfig:
+    raw = config.settings or {}
     return PortalConfig(
         address="je" if raw.get("portal_address") == "je" else "u",
         steps={str(k): str(v) for k, v in (raw.get("portal_steps") or {}).items()},
@@ -89,14 +85,6 @@ def _portal_config(path: Path, mtime: float) -> PortalConfig:
         external=tuple(str(t) for t in raw.get("portal_external") or ()),
         note=str(raw.get("portal_note") or ""),
     )
-
-
-def portal_config(config: OrganisationConfig) -> PortalConfig:
-    path = config.folder / CONFIG_FILENAME
-    try:
-        return _portal_config(path, path.stat().st_mtime)
-    except (OSError, yaml.YAMLError):
-        return PortalConfig()
 
 
 # -- links ---------------------------------------------------------------------------------

@@ -56,6 +56,9 @@ class User(Base):
     totp_secret: Mapped[str | None] = mapped_column(String(300))
     totp_enabled_at: Mapped[datetime | None]
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    # A platform administrator stands above the organisations: creates them from a template and
+    # invites their first process owner. Opens no complaint.
+    platform_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     roles: Mapped[list[UserRole]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
@@ -94,6 +97,9 @@ class DiagramVersion(Base):
     # What changed against the previous version: {"added": [...], "removed": [...], "changed": [...], ...}
     # (see webapp.runtime.deploy.compare_diagrams); null for versions stored by `klachtroute load`.
     changes: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The rest of the procedure package: {"organisation.yaml": ..., "forms/x.json": ..., "letters/y.txt": ...,
+    # "scenarios/z.yaml": ...} (see webapp.runtime.packages). Immutable once published.
+    files: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class ReferenceCounter(Base):
@@ -261,6 +267,8 @@ class DiagramDraft(Base):
     saved_by: Mapped[str] = mapped_column(String(254))
     saved_at: Mapped[datetime]
     note: Mapped[str] = mapped_column(Text, default="")
+    # The draft's forms, letters, settings and scenarios (as DiagramVersion.files), edited freely.
+    files: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class ThrottleCounter(Base):

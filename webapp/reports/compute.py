@@ -310,7 +310,7 @@ def _report_of(runtime, slug: str, period: Period, public: bool, complaints: lis
     config: OrganisationConfig = runtime.organisation(slug)
     models = {vid: diagram_model(v, config) for vid, v in versions.items()}
     kinds_by_version = {vid: deadline_kinds(config, m) for vid, m in models.items()}
-    tally = _Tally(config, public, FormFields(getattr(runtime, "forms", None)),
+    tally = _Tally(config, public, FormFields(config.forms),
                    _deadline_figures(runtime, slug, config, kinds_by_version))
     for complaint in complaints:
         tally.add(complaint, models[complaint.version_id], kinds_by_version[complaint.version_id])

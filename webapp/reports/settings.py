@@ -4,10 +4,8 @@ the organisation's known locations, the years with complaints."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import select
 
 from webapp import clock
@@ -18,25 +16,10 @@ from .complaints import current_version, organisation_id
 from .labels import OTHER_LOCATION, QUALITY_ROLE, QUALITY_TASK, UNKNOWN
 from .model import diagram_model
 
-_raw_cache: dict[Path, tuple[float, dict[str, Any]]] = {}
-
 
 def _raw_config(config: OrganisationConfig) -> dict[str, Any]:
-    """organisation.yaml as written (sections the runtime does not model), cached by mtime."""
-    path = Path(config.folder) / "organisation.yaml"
-    try:
-        stamp = path.stat().st_mtime
-    except OSError:
-        return {}
-    cached = _raw_cache.get(path)
-    if cached and cached[0] == stamp:
-        return cached[1]
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError):
-        raw = {}
-    _raw_cache[path] = (stamp, raw)
-    return raw
+    """organisation.yaml as written (sections the runtime does not model)."""
+    return config.settings if isinstance(config.settings, dict) else {}
 
 
 def reporting_settings(config: OrganisationConfig) -> dict[str, Any]:

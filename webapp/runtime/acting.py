@@ -27,10 +27,9 @@ def role_needed(role: str | None) -> PermissionDenied:
 
 
 class TaskActions:
-    def __init__(self, registry: Registry, work: UnitOfWork, forms: FormCatalog) -> None:
+    def __init__(self, registry: Registry, work: UnitOfWork) -> None:
         self.registry = registry
         self.work = work
-        self.forms = forms
 
     def complete_task(self, instance_id: int, task_id: str, actor: Actor, data: dict[str, Any],
                       expected_lock_version: int | None = None) -> None:
@@ -48,10 +47,11 @@ class TaskActions:
                 role = config.role_for_lane(task.lane)
                 if not actor.may_work(role):
                     raise role_needed(role)
-                if task.form:
-                    self.forms.validate(task.form, data)
+                if task.form:  # the form of the package this complaint runs on
+                    config.forms.validate(task.form, data)
                 recorder = StepRecorder(config, instance.reference, actor.identity)
-                recorder.record(EventType.TASK_COMPLETED, self.summary(task.form, data), bpmn_id=task.bpmn_id,
+                recorder.record(EventType.TASK_COMPLETED, self.summary(config.forms, task.form, data),
+                                bpmn_id=task.bpmn_id,
                                 bpmn_name=task.name)
                 with contained():
                     loaded.complete(task_id, data, recorder)
@@ -114,12 +114,13 @@ class TaskActions:
             raise role_needed(row.role)
         return row
 
-    def summary(self, form: str | None, data: dict[str, Any]) -> dict[str, Any]:
+    @staticmethod
+    def summary(forms: FormCatalog, form: str | None, data: dict[str, Any]) -> dict[str, Any]:
         """What the audit keeps of submitted data: the fields, and the decisions (yes/no,
         choices, numbers), never free text, which is personal data."""
         enum_fields: set[str] = set()
         if form:
-            props = self.forms.validator(form).schema.get("properties", {})  # cached: no file read per step
+            props = forms.validator(form).schema.get("properties", {})  # cached: no file read per step
             enum_fields = {k for k, v in props.items() if "enum" in v or "oneOf" in v}
         decisions = {k: v for k, v in data.items()
                      if isinstance(v, bool | int | float) or (k in enum_fields and isinstance(v, str))}

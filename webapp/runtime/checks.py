@@ -16,7 +16,7 @@ from pathlib import Path
 import jsonschema
 from lxml import etree
 
-from handlers.letters import letter_exists
+from handlers.letters import LetterBook
 from handlers.operators import OPERATOR_PARAMETERS, OPERATORS
 
 from .diagrams import parse_diagram, parse_xml
@@ -92,7 +92,7 @@ def check_documents(config: OrganisationConfig, documents: dict[str, etree._Elem
         c = _Collector(filename)
         _check_lanes(config, root, c)
         _check_user_tasks(root, forms, c)
-        _check_service_tasks(root, c)
+        _check_service_tasks(root, config.letters, c)
         _check_expressions(root, c)
         _check_names(root, c)
         _check_layout(root, c)
@@ -148,7 +148,7 @@ def _check_user_tasks(root: etree._Element, forms: FormCatalog, c: _Collector) -
             c.add(f"UI schema '{ui_name}' does not exist in forms/", task)
 
 
-def _check_service_tasks(root: etree._Element, c: _Collector) -> None:
+def _check_service_tasks(root: etree._Element, letters: LetterBook, c: _Collector) -> None:
     for task in root.iterfind(".//bpmn:serviceTask", NS):
         operator = task.find(".//spiffworkflow:serviceTaskOperator", NS)
         if operator is None:
@@ -175,8 +175,8 @@ def _check_service_tasks(root: etree._Element, c: _Collector) -> None:
                 continue
             if name == "send_letter" and param == "template":
                 literal = re.fullmatch(r"\s*['\"]([^'\"]+)['\"]\s*", value)
-                if literal and not letter_exists(literal.group(1)):
-                    c.add(f"letter template '{literal.group(1)}' does not exist in handlers/letters/", node)
+                if literal and not letters.exists(literal.group(1)):
+                    c.add(f"letter template '{literal.group(1)}' does not exist in the package's letters/", node)
 
 
 # Every place SpiffWorkflow evaluates diagram code, with the Dutch word the process owner reads.
@@ -313,7 +313,7 @@ def run_bpmnlint(filename: str, xml: str) -> list[DiagramProblem]:
 def check_organisation(config: OrganisationConfig, xml: str | None = None, dependencies: dict[str, str] | None = None,
                        forms: FormCatalog | None = None, lint: bool = True) -> list[DiagramProblem]:
     """Every static check of an organisation's diagram (its files, or `xml` for a draft)."""
-    forms = forms or FormCatalog()
+    forms = forms or config.forms
     try:
         if xml is None:
             xml, dependencies = config.read_diagram_files()

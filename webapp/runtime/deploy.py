@@ -22,10 +22,10 @@ from sqlalchemy import func, select
 
 from webapp.db.models import DiagramDraft, DiagramVersion
 
-from . import clock
+from . import clock, packages
 from .checks import NS
 from .diagrams import MAX_DIAGRAM_BYTES, parse_xml
-from .errors import DiagramError, DiagramProblem, NotFound
+from .errors import ConfigError, DiagramError, DiagramProblem, NotFound
 from .organisations import OrganisationConfig
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "list_drafts",
     "load_draft",
     "save_draft",
+    "update_draft_files",
     "screen_all",
 ]
 
@@ -58,6 +59,7 @@ class Draft:
     saved_by: str
     saved_at: datetime
     note: str
+    files: dict[str, str] = field(default_factory=dict)  # the rest of the package (forms, letters, ...)
 
 
 @dataclass(frozen=True)
@@ -197,7 +199,7 @@ def screen_all(config: OrganisationConfig, xml: str | bytes,
 
 
 def dependencies_for(runtime, slug: str, dependencies: dict[str, Any] | None) -> dict[str, Any]:
-    """Explicit called processes, else those of the current version, else the organisation's files."""
+    """Explicit called processes, else those of the current version, else the package's."""
     if dependencies is not None:
         return dict(dependencies)
     org_id = runtime.organisation_id(slug)
@@ -206,18 +208,19 @@ def dependencies_for(runtime, slug: str, dependencies: dict[str, Any] | None) ->
                                   .order_by(DiagramVersion.version.desc()).limit(1)).first()
         if current is not None:
             return dict(current.dependencies or {})
-    config = runtime.organisation(slug)
-    return {name: (config.folder / name).read_text(encoding="utf-8") for name in config.called_process_files}
+    return runtime.organisation(slug).read_diagram_files()[1]
 
 
 # -- drafts --------------------------------------------------------------------------------
 
 
 def save_draft(runtime, slug: str, xml: str | bytes, actor_email: str, note: str = "",
-               draft_id: int | None = None, *, dependencies: dict[str, str] | None = None) -> int:
-    """Store a draft (a new one, or replace the content of `draft_id`). It may be incomplete,
+               draft_id: int | None = None, *, dependencies: dict[str, str] | None = None,
+               files: dict[str, str] | None = None) -> int:
+    """Store a draft (a new one, or replace the diagram of `draft_id`). It may be incomplete,
     but must be well-formed, safe BPMN XML within the size limit; otherwise a DiagramError
-    and nothing is stored. Returns the draft's id."""
+    and nothing is stored. A new draft starts with the current version's forms, letters,
+    settings and scenarios unless `files` are given. Returns the draft's id."""
     config = runtime.organisation(slug)
     org_id = runtime.organisation_id(slug)
     text, deps = screen_all(config, xml, dependencies or {})
@@ -240,11 +243,14 @@ def save_draft(runtime, slug: str, xml: str | bytes, actor_email: str, note: str
             current = session.scalar(select(DiagramVersion.id).where(DiagramVersion.organisation_id == org_id)
                                      .order_by(DiagramVersion.version.desc()).limit(1))
             draft = DiagramDraft(organisation_id=org_id, based_on_version_id=current)
+            draft.files = dict(files) if files is not None else packages.split(config.files)[1]
             session.add(draft)
         else:
             draft = session.get(DiagramDraft, draft_id)
             if draft is None or draft.organisation_id != org_id:
                 raise NotFound(f"concept {draft_id} bestaat niet")
+            if files is not None:
+                draft.files = dict(files)
         draft.bpmn_xml, draft.dependencies = text, deps
         draft.saved_by, draft.saved_at, draft.note = actor_email, now, note
         session.flush()
@@ -264,8 +270,32 @@ def load_draft(runtime, slug: str, draft_id: int) -> Draft:
         row = session.get(DiagramDraft, draft_id)
         if row is None or row.organisation_id != org_id:
             raise NotFound(f"concept {draft_id} bestaat niet")
+        files = row.files if row.files is not None else packages.split(runtime.organisation(slug).files)[1]
         return Draft(row.id, slug, row.bpmn_xml, dict(row.dependencies or {}), row.based_on_version_id,
-                     row.saved_by, row.saved_at, row.note)
+                     row.saved_by, row.saved_at, row.note, dict(files))
+
+
+def update_draft_files(runtime, slug: str, draft_id: int, changes: dict[str, str | None], actor_email: str) -> None:
+    """Change files of a draft's package (a form, a letter, the settings, a scenario): a text
+    writes the file, None removes it. Names are checked; the content is checked by the gate."""
+    org_id = runtime.organisation_id(slug)
+    for name in changes:
+        packages.check_name(name)
+    with runtime.write_sessions.begin() as session:
+        row = session.get(DiagramDraft, draft_id, with_for_update=True)
+        if row is None or row.organisation_id != org_id:
+            raise NotFound(f"concept {draft_id} bestaat niet")
+        files = dict(row.files if row.files is not None else packages.split(runtime.organisation(slug).files)[1])
+        for name, text in changes.items():
+            if text is None:
+                files.pop(name, None)
+            else:
+                files[name] = text
+        if packages.SETTINGS not in files:
+            raise ConfigError(f"{packages.SETTINGS} kan niet uit het pakket worden verwijderd")
+        packages.check_files(files)
+        row.files = files
+        row.saved_by, row.saved_at = actor_email, clock.now()
 
 
 def list_drafts(runtime, slug: str) -> list[DraftSummary]:

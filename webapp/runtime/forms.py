@@ -1,5 +1,5 @@
-"""Task forms: JSON Schema files in `forms/`, named by the user task's
-`formJsonSchemaFilename` property, always validated on the server."""
+"""Task forms: JSON Schema files of a procedure package (`forms/<name>`), named by the user
+task's `formJsonSchemaFilename` property, always validated on the server."""
 
 from __future__ import annotations
 
@@ -55,14 +55,36 @@ def _dutch_message(error: jsonschema.ValidationError) -> str:
 
 
 class FormCatalog:
-    """Loads and caches forms from one or more folders (the first that has a file wins);
-    validates submitted data."""
+    """The forms of one package (`of_package`), or of template folders (the first folder that has
+    a file wins); caches validators and validates submitted data."""
 
     def __init__(self, *roots: Path) -> None:
         self.roots = roots or (FORMS_ROOT,)
         self.root = self.roots[0]
+        self.texts: dict[str, str] | None = None  # a package's forms by name; None: read the folders
         self._validators: dict[str, Draft202012Validator] = {}
         self._lock = threading.Lock()
+
+    @classmethod
+    def of_package(cls, files: dict[str, str]) -> FormCatalog:
+        catalog = cls()
+        catalog.roots = ()
+        catalog.texts = {n[len("forms/"):]: t for n, t in files.items() if n.startswith("forms/")}
+        return catalog
+
+    def __getstate__(self) -> dict[str, Any]:  # the gate hands a package to its child process
+        return {"roots": self.roots, "texts": self.texts}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.roots = state["roots"]
+        self.root = self.roots[0] if self.roots else FORMS_ROOT
+        self.texts = state["texts"]
+        self._validators, self._lock = {}, threading.Lock()
+
+    def names(self) -> list[str]:
+        if self.texts is not None:
+            return sorted(self.texts)
+        return sorted({p.name for root in self.roots if root.is_dir() for p in root.glob("*.json")})
 
     def path(self, filename: str) -> Path:
         if "/" in filename or "\\" in filename or filename.startswith("."):
@@ -72,17 +94,25 @@ class FormCatalog:
                 return root / filename
         return self.root / filename
 
-    def exists(self, filename: str) -> bool:
+    def text(self, filename: str) -> str | None:
+        """The form file as written, or None when the package has no such form."""
         try:
-            return self.path(filename).is_file()
-        except FormNotFound:  # not a plain file name: no such form
-            return False
+            if self.texts is not None:
+                self.path(filename)  # refuses names that are not plain
+                return self.texts.get(filename)
+            return self.path(filename).read_text(encoding="utf-8")
+        except (FileNotFoundError, FormNotFound):
+            return None
+
+    def exists(self, filename: str) -> bool:
+        return self.text(filename) is not None
 
     def load(self, filename: str) -> dict[str, Any]:
+        text = self.text(filename)
+        if text is None:
+            raise FormNotFound(f"form '{filename}' does not exist in the package's forms/")
         try:
-            return json.loads(self.path(filename).read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
-            raise FormNotFound(f"form '{filename}' does not exist in forms/") from exc
+            return json.loads(text)
         except json.JSONDecodeError as exc:
             raise FormNotFound(f"form '{filename}' is not valid JSON: {exc}") from exc
 

@@ -25,7 +25,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from handlers.dutch import long_date
-from handlers.letters import letter_exists, render_letter
 from webapp import clock
 from webapp.db.models import Instance, Measure, MeasureComplaint, Organisation, OutboxMessage
 from webapp.vocabulary import EventType, MeasureStatus
@@ -226,12 +225,13 @@ def _feedback_letter(runtime: Runtime, session: Session, measure: Measure, note:
     instance = session.get(Instance, measure.instance_id)
     if instance is None or instance.purged_at is not None or not instance.state:
         return
-    config = runtime.registry.config_for(session, instance.organisation_id)
+    # The letter of the package the complaint runs on.
+    config = runtime.registry.config_for_version(instance.diagram_version_id, session)
     data = runtime.work.restore(session, instance).data
     template = f"{config.slug}/{FEEDBACK_LETTER}"
-    template = template if letter_exists(template) else FEEDBACK_LETTER
+    template = template if config.letters.exists(template) else FEEDBACK_LETTER
     sender = SimpleNamespace(organisation_name=config.name, reference=instance.reference)
-    subject, body = render_letter(template, {**data, "maatregel": measure.description, "uitvoering": note,
+    subject, body = config.letters.render(template, {**data, "maatregel": measure.description, "uitvoering": note,
                                              "termijn": measure.due_on.isoformat()}, sender)
     klager = data.get("klager") if isinstance(data.get("klager"), dict) else {}
     recipient = (klager.get("email") or "post")[:254]

@@ -22,7 +22,7 @@ DUTCH_PROBLEMS: list[tuple[re.Pattern[str], str]] = [(re.compile(p), r) for p, r
     (r"^unknown operator '(.+)' \(known: (.+)\)$", r"onbekende operator '\1' (bekend: \2)"),
     (r"^operator '(.+)' needs the parameter '(.+)'$", r"operator '\1' heeft de parameter '\2' nodig"),
     (r"^operator '(.+)' has no parameter '(.+)'$", r"operator '\1' kent geen parameter '\2'"),
-    (r"^letter template '(.+)' does not exist .*$", r"de brief '\1' bestaat niet in handlers/letters/"),
+    (r"^letter template '(.+)' does not exist .*$", r"de brief '\1' bestaat niet bij de brieven van deze procedure"),
     (r"^form '(.+)' does not exist.*$", r"het formulier '\1' bestaat niet in forms/"),
     (r"^form '(.+)' is not valid JSON: (.*)$", r"het formulier '\1' is geen geldige JSON: \2"),
     (r"^form '(.+)' is not a valid JSON Schema: (.*)$", r"het formulier '\1' is geen geldig JSON Schema: \2"),

@@ -1,25 +1,31 @@
-"""The organisations and their diagram versions: look-up by slug or id, the parsed-diagram
-cache, and deploying a new version. No complaint state lives here."""
+"""The organisations and their versions: look-up by slug or id, the package each version holds
+(`package_registry`), the parsed-diagram cache, and deploying a new version. No complaint
+state lives here."""
 
 from __future__ import annotations
+
+import dataclasses
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.db.models import DiagramVersion, Organisation
 
-from . import clock
+from . import clock, packages
 from .database import Database
-from .diagrams import ParsedDiagram, SpecCache, diagram_sha256, parse_diagram
+from .diagrams import ParsedDiagram, SpecCache, parse_diagram
 from .errors import NotFound
 from .organisations import OrganisationConfig
+from .package_registry import OrganisationDirectory, PackageRegistry
 from .steps import SYSTEM
 
 
 class Registry:
     def __init__(self, db: Database, organisations: dict[str, OrganisationConfig]) -> None:
         self.db = db
-        self.organisations = organisations  # shared with the facade: tests and the CLI add to it
+        self.templates = organisations  # what `klachtroute load` imports; tests and the CLI add to it
+        self.packages = PackageRegistry(db.sessions, organisations)
+        self.organisations = OrganisationDirectory(self.packages)
         self.specs = SpecCache()
         self._org_ids: dict[str, int] = {}
         self._org_slugs: dict[int, str] = {}
@@ -27,10 +33,12 @@ class Registry:
     # -- organisations -------------------------------------------------------------------
 
     def organisation(self, slug: str) -> OrganisationConfig:
-        try:
-            return self.organisations[slug]
-        except KeyError:
-            raise NotFound(f"unknown organisation '{slug}'") from None
+        """The organisation's current package (its newest version, else its template)."""
+        return self.packages.current(slug)
+
+    def config_for_version(self, version_id: int, session: Session | None = None) -> OrganisationConfig:
+        """The package a complaint on this version runs on: its settings, forms and letters."""
+        return self.packages.for_version(version_id, session)
 
     def organisation_id(self, slug: str) -> int:
         if slug not in self._org_ids:
@@ -49,13 +57,14 @@ class Registry:
         return self._org_slugs[org_id]
 
     def config_for(self, session: Session, org_id: int) -> OrganisationConfig:
+        """The organisation's current package (for a complaint: `config_for_version`)."""
         return self.organisation(self.slug_for(session, org_id))
 
     def ensure_organisations(self) -> None:
         """Create the organisation rows that are configured but not yet stored."""
         with self.db.write_sessions.begin() as session:
             known = set(session.scalars(select(Organisation.slug)))
-            for config in self.organisations.values():
+            for config in self.templates.values():
                 if config.slug not in known:
                     session.add(Organisation(slug=config.slug, name=config.name, created_at=clock.now()))
 
@@ -80,7 +89,7 @@ class Registry:
             version = s.get(DiagramVersion, version_id)
             if version is None:
                 raise NotFound(f"diagram version {version_id} does not exist")
-            config = self.config_for(s, version.organisation_id)
+            config = self.config_for_version(version_id, s)
             return parse_diagram(version.bpmn_xml, config.process_file, version.process_id, version.dependencies)
 
         def load() -> ParsedDiagram:
@@ -92,14 +101,19 @@ class Registry:
 
     def deploy(self, slug: str, xml: str | None = None, dependencies: dict[str, str] | None = None,
                actor: str = SYSTEM, note: str = "") -> int:
-        """Validate and store a new diagram version (the configured files by default).
-        Returns the new version's id; an unchanged diagram returns the current id."""
-        config = self.organisation(slug)
-        if xml is None:
-            xml, dependencies = config.read_diagram_files()
-        dependencies = dependencies or {}
-        parsed = self.validate_diagram(slug, xml, dependencies)
-        digest = diagram_sha256(xml, dependencies)
+        """Validate and store a new version: the organisation's template package (its current one
+        when it has no template), with `xml` as its diagram when given. Returns the new version's
+        id; an unchanged package returns the current id. Publishing a draft goes through the gate
+        instead (webapp.scenarios.publish)."""
+        config = self._package_with(slug, xml, dependencies)
+        xml, dependencies = config.read_diagram_files()
+        parsed = parse_diagram(xml, config.process_file, config.process_id, dependencies)
+        rest = packages.split(config.files)[1]
+        file_identity = {k: packages.settings_of(rest).get(k) for k in ("slug", "name", "reference_prefix")}
+        identity = {"slug": config.slug, "name": config.name, "reference_prefix": config.reference_prefix}
+        if file_identity != identity:  # a template copied for another organisation (a benchmark's)
+            rest = packages.split(packages.with_identity(rest, **identity))[1]
+        digest = packages.sha256({**rest, config.process_file: xml, **dependencies})
         org_id = self.organisation_id(slug)
         with self.db.write_sessions.begin() as session:
             current = session.scalars(select(DiagramVersion).where(DiagramVersion.organisation_id == org_id)
@@ -109,13 +123,24 @@ class Registry:
             version = DiagramVersion(
                 organisation_id=org_id, version=(current.version + 1) if current else 1,
                 process_id=config.process_id, bpmn_xml=xml, dependencies=dependencies, sha256=digest,
-                deployed_by=actor, deployed_at=clock.now(), note=note)
+                deployed_by=actor, deployed_at=clock.now(), note=note, files=rest)
             session.add(version)
             session.flush()
             version_id = version.id
         # Only after the commit: a rolled-back id could be handed out again.
         self.specs.get(version_id, lambda: parsed)
+        self.packages.remember(version_id, config)
         return version_id
+
+    def _package_with(self, slug: str, xml: str | None, dependencies: dict[str, str] | None) -> OrganisationConfig:
+        config = self.templates.get(slug) or self.organisation(slug)
+        if xml is None:
+            return config
+        dependencies = dependencies or {}
+        if config.files.get(config.process_file) == xml and \
+                all(config.files.get(n) == t for n, t in dependencies.items()):
+            return config  # the same diagram: keep the configuration (and its cached forms)
+        return dataclasses.replace(config, files={**config.files, config.process_file: xml, **dependencies})
 
 
 __all__ = ["Registry"]

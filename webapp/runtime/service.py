@@ -13,6 +13,7 @@ the whole runtime."""
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from datetime import datetime
 from typing import Any
 
@@ -24,7 +25,6 @@ from .actors import Actor, RowsHook
 from .database import Database
 from .diagrams import ParsedDiagram, SpecCache
 from .errors import FormValidationError
-from .forms import FormCatalog
 from .interventions import Interventions
 from .organisations import OrganisationConfig
 from .registry import Registry
@@ -35,12 +35,13 @@ from .unit_of_work import STEP_FAILURES, UnitOfWork, contained
 
 
 class Runtime:
-    def __init__(self, sessions: sessionmaker[Session], organisations: dict[str, OrganisationConfig],
-                 forms: FormCatalog | None = None) -> None:
+    def __init__(self, sessions: sessionmaker[Session], organisations: dict[str, OrganisationConfig]) -> None:
+        """`organisations`: the templates (`klachtroute load` imports them as version 1); at run
+        time every organisation and complaint runs on the package stored with its version."""
         self.db = Database.over(sessions)
         self.registry = Registry(self.db, organisations)
         self.work = UnitOfWork(self.db, self.registry, portal_links.PortalSettings.from_env())
-        self.tasks = TaskActions(self.registry, self.work, forms or FormCatalog())
+        self.tasks = TaskActions(self.registry, self.work)
         self.timers = Timers(self.registry, self.work)
         self.interventions = Interventions(self.registry, self.work, self.timers)
         self._start = StartComplaint(self.registry, self.work)
@@ -64,20 +65,13 @@ class Runtime:
         return self.db.dialect
 
     @property
-    def organisations(self) -> dict[str, OrganisationConfig]:
+    def organisations(self) -> MutableMapping[str, OrganisationConfig]:
+        """Every organisation by slug, with its current package (setting one adds a template)."""
         return self.registry.organisations
 
     @property
     def specs(self) -> SpecCache:
         return self.registry.specs
-
-    @property
-    def forms(self) -> FormCatalog:
-        return self.tasks.forms
-
-    @forms.setter
-    def forms(self, catalog: FormCatalog) -> None:
-        self.tasks.forms = catalog
 
     @property
     def portal(self) -> portal_links.PortalSettings:
@@ -90,7 +84,12 @@ class Runtime:
     # -- organisations and diagrams ------------------------------------------------------------
 
     def organisation(self, slug: str) -> OrganisationConfig:
+        """The organisation's current package: settings, forms, letters, scenarios."""
         return self.registry.organisation(slug)
+
+    def config_for_version(self, version_id: int, session: Session | None = None) -> OrganisationConfig:
+        """The package of one version: what a complaint on that version runs on."""
+        return self.registry.config_for_version(version_id, session)
 
     def organisation_id(self, slug: str) -> int:
         return self.registry.organisation_id(slug)
@@ -106,8 +105,8 @@ class Runtime:
 
     def deploy(self, slug: str, xml: str | None = None, dependencies: dict[str, str] | None = None,
                actor: str = SYSTEM, note: str = "") -> int:
-        """Validate and store a new diagram version (the configured files by default).
-        Returns the new version's id; an unchanged diagram returns the current id."""
+        """Validate and store a new version of the template package (with `xml` as its diagram
+        when given). Returns the new version's id; an unchanged package returns the current id."""
         return self.registry.deploy(slug, xml, dependencies, actor, note)
 
     def current_version_id(self, slug: str) -> int:

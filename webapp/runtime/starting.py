@@ -42,9 +42,9 @@ class StartComplaint:
                  received_at: datetime | None = None, with_rows: RowsHook | None = None) -> Started:
         """See `Runtime.start`."""
         actor = actor or Actor.system()
-        config = self.registry.organisation(slug)
         org_id = self.registry.organisation_id(slug)
         version_id = self.registry.current_version_id(slug)
+        config = self.registry.config_for_version(version_id)
         diagram = self.registry.diagram(version_id)
         now = clock.now()
         received_at = received_at or now

@@ -66,6 +66,7 @@ class StepRecorder:
         self.organisation = organisation
         self.organisation_slug = organisation.slug
         self.organisation_name = organisation.name
+        self.letters = organisation.letters
         self.reference = reference
         self.actor = actor
         self.audit: list[AuditRecord] = []

@@ -73,7 +73,7 @@ class Timers:
             recorder = StepRecorder(loaded.organisation, instance.reference, actor)
             fired = loaded.fire_timers(recorder)
         else:
-            config = self.registry.config_for(session, instance.organisation_id)
+            config = self.registry.config_for_version(instance.diagram_version_id, session)
             diagram = self.registry.diagram(instance.diagram_version_id, session)
             recorder = StepRecorder(config, instance.reference, actor)
             loaded = LoadedWorkflow.new(diagram, config, dict(instance.start_data or {}))

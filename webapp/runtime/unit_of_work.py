@@ -82,7 +82,7 @@ class UnitOfWork:
 
     def restore(self, session: Session, instance: Instance) -> LoadedWorkflow:
         """The complaint's workflow as stored, on its own diagram version."""
-        config = self.registry.config_for(session, instance.organisation_id)
+        config = self.registry.config_for_version(instance.diagram_version_id, session)
         diagram = self.registry.diagram(instance.diagram_version_id, session)
         return LoadedWorkflow(load_state(instance.state, diagram), diagram, config)
 

@@ -4,8 +4,9 @@ those pass, the organisation's scenarios against the draft.
 
 In the child, bpmnlint (a node process) runs beside the Python checks and the scenarios;
 its problems still come first, and the scenarios count only when everything static passed,
-as before. The scenario files do not depend on the draft: they are read once per change of
-the files, here in the parent, and handed to the child.
+as before. The package's checks (forms, letters and their placeholders) run with the static
+checks. The scenarios come with the package: they are parsed once per content, here in the
+parent, and handed to the child.
 
 The child has its own process so that a diagram's scenarios can never starve the web
 process: CPU, memory and wall clock are limited there, and a runaway child is killed.
@@ -14,13 +15,13 @@ process: CPU, memory and wall clock are limited there, and a runaway child is ki
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import itertools
 import os
 import pickle
 import re
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 
 from webapp.runtime import check_runner
 from webapp.runtime.check_runner import Limits, Outcome
@@ -29,30 +30,29 @@ from webapp.runtime.diagrams import parse_xml
 from webapp.runtime.errors import DiagramError, DiagramProblem, KlachtrouteError
 from webapp.runtime.forms import FormCatalog
 from webapp.runtime.organisations import OrganisationConfig
+from webapp.runtime.package_checks import check_package
 
 __all__ = ["check_in_child", "limit_problem"]
 
 
 @dataclass(frozen=True)
 class _Request:
-    config: OrganisationConfig
-    form_roots: tuple[Path, ...]
+    config: OrganisationConfig  # the package: its forms, letters and settings
     xml: str
     dependencies: dict[str, str]
     scenarios: list  # webapp.scenarios.model.Scenario
 
 
-def check_in_child(config: OrganisationConfig, forms: FormCatalog, xml: str,
-                   dependencies: dict[str, str]) -> list[DiagramProblem]:
-    """Every check of a screened draft (text, not bytes) in the limited child; waits for a
-    turn in the shared queue or raises check_runner.ChecksBusy at once."""
+def check_in_child(config: OrganisationConfig, xml: str, dependencies: dict[str, str]) -> list[DiagramProblem]:
+    """Every check of a screened draft (text, not bytes) and the rest of its package in the
+    limited child; waits for a turn in the shared queue or raises check_runner.ChecksBusy at once."""
     try:
-        scenarios = _scenarios(config.folder)
+        scenarios = _scenarios(config.scenario_texts)
     except KlachtrouteError as exc:  # a scenario file that cannot be read
         scenarios = exc
     limits, queue = check_runner.settings()
     # A fresh copy: what the configuration cached (its calendar) need not be picklable.
-    request = _Request(dataclasses.replace(config), tuple(forms.roots), xml, dependencies,
+    request = _Request(dataclasses.replace(config), xml, dependencies,
                        [] if isinstance(scenarios, Exception) else scenarios)
     with queue.slot():
         outcome = check_runner.run_limited(_gate, (request,), limits)
@@ -80,24 +80,25 @@ def limit_problem(outcome: Outcome, limits: Limits, config: OrganisationConfig) 
     return DiagramProblem(message, file=f"{config.slug}/scenarios")
 
 
-# -- in the parent: the scenario files, read once per change --------------------------------------
+# -- in the parent: the package's scenarios, parsed once per content --------------------------------
 
 _cache_lock = threading.Lock()
-_cache: dict[Path, tuple[tuple, list]] = {}
+_cache: dict[str, list] = {}
 
 
-def _scenarios(folder: Path) -> list:
-    from webapp.scenarios.runner import load_folder_scenarios, scenario_files
+def _scenarios(texts: dict[str, str]) -> list:
+    from webapp.scenarios.runner import load_package_scenarios
 
-    files = scenario_files(folder)
-    signature = tuple((path.name, path.stat().st_mtime_ns, path.stat().st_size) for path in files)
+    digest = hashlib.sha256(repr(sorted(texts.items())).encode("utf-8")).hexdigest()
     with _cache_lock:
-        cached = _cache.get(folder)
-    if cached is not None and cached[0] == signature:
-        return cached[1]
-    scenarios = load_folder_scenarios(folder)
+        cached = _cache.get(digest)
+    if cached is not None:
+        return cached
+    scenarios = load_package_scenarios(texts)
     with _cache_lock:
-        _cache[folder] = (signature, scenarios)
+        if len(_cache) > 64:
+            _cache.clear()
+        _cache[digest] = scenarios
     return scenarios
 
 
@@ -124,7 +125,7 @@ def _gate(request: _Request) -> tuple[list[DiagramProblem], bool]:
     first; then half of the scenarios in a forked helper (before any thread exists), the
     other half here while bpmnlint runs in a thread: three processes for two cores."""
     config, xml, dependencies = request.config, request.xml, request.dependencies
-    forms = FormCatalog(*request.form_roots)
+    forms = config.forms
     documents = {config.process_file: xml, **dependencies}
     try:
         for name, text in documents.items():
@@ -133,6 +134,7 @@ def _gate(request: _Request) -> tuple[list[DiagramProblem], bool]:
         return check_organisation(config, xml, dependencies, forms=forms, lint=False), False
     try:
         problems = check_organisation(config, xml, dependencies, forms=forms, lint=False)
+        problems += check_package(config, documents.values())
     except Exception as exc:  # the parser or a check crashed on a strange diagram: report, do not raise
         problems = [DiagramProblem(f"de controle van het diagram liep vast: {type(exc).__name__}: {exc}",
                                    file=config.process_file)]

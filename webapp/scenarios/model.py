@@ -92,7 +92,11 @@ class Scenario:
 
 def load_scenarios(path: Path) -> list[Scenario]:
     """One scenario per YAML document in the file."""
-    text = path.read_text(encoding="utf-8")
+    return parse_scenarios(path.read_text(encoding="utf-8"), path)
+
+
+def parse_scenarios(text: str, path: Path) -> list[Scenario]:
+    """One scenario per YAML document of a package's scenario file (`path` names it in messages)."""
     try:
         documents = list(yaml.compose_all(text))
         raws = list(yaml.safe_load_all(text))

@@ -1,5 +1,6 @@
-"""Publishing a procedure's diagram: the gate every draft passes (the same for the web page,
-publishing and `klachtroute check`) and storing a new version with what changed.
+"""Publishing a procedure package: the gate every draft passes (the same for the web page,
+publishing, `klachtroute check` and `klachtroute package import`) and storing a new version,
+the whole package, with what changed.
 
 Above the runtime: the gate runs the organisation's scenarios (`webapp.scenarios`) in a
 limited child process; the runtime itself never runs the scenario runner."""
@@ -10,20 +11,18 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from webapp.db.models import DiagramVersion
-from webapp.runtime import audit, clock
+from webapp.runtime import audit, clock, packages
 from webapp.runtime.deploy import Deployment, compare_diagrams, dependencies_for, screen_all
-from webapp.runtime.diagrams import diagram_sha256
-from webapp.runtime.errors import ConflictError, DiagramError, DiagramProblem
-from webapp.runtime.forms import FormCatalog
+from webapp.runtime.diagrams import parse_diagram
+from webapp.runtime.errors import ConfigError, ConflictError, DiagramError, DiagramProblem
 from webapp.runtime.organisations import OrganisationConfig
 
 from .gate import check_in_child
 
-__all__ = ["check_draft", "deploy", "gate"]
+__all__ = ["check_draft", "deploy", "draft_package", "gate", "package_file_changes"]
 
 
-def gate(config: OrganisationConfig, forms: FormCatalog, xml: str | bytes,
-         dependencies: dict[str, str | bytes]) -> list[DiagramProblem]:
+def gate(config: OrganisationConfig, xml: str | bytes, dependencies: dict[str, str | bytes]) -> list[DiagramProblem]:
     """The gate every diagram passes, the same for the web page, deploy and `klachtroute
     check`: a list of problems (empty: it may be deployed).
 
@@ -33,40 +32,59 @@ def gate(config: OrganisationConfig, forms: FormCatalog, xml: str | bytes,
     the OMG BPMN 2.0 schema, SpiffBpmnParser get_spec and get_subprocess_specs, forms,
     lanes to roles, operators and letters, expressions and scripts in the sandbox, layout)
     and bpmnlint; then, only when all of that passes, the organisation's scenarios against
-    the draft. Raises check_runner.ChecksBusy when too many checks run already."""
+    the draft. `config` is the package: its forms, letters (and their placeholders) and
+    scenarios are checked with the diagram. Raises check_runner.ChecksBusy when too many
+    checks run already."""
     try:
         text, deps = screen_all(config, xml, dependencies)
     except DiagramError as exc:
         return exc.problems
-    return check_in_child(config, forms, text, deps)
+    return check_in_child(config, text, deps)
 
 
-def check_draft(runtime, slug: str, xml: str | bytes,
-                dependencies: dict[str, str] | None = None) -> list[DiagramProblem]:
-    """Every check of an organisation's draft (`gate`), with the called processes of the
-    current version unless `dependencies` are given."""
-    config = runtime.organisation(slug)
-    return gate(config, runtime.forms, xml, dependencies_for(runtime, slug, dependencies))
+def draft_package(runtime, slug: str, files: dict[str, str] | None) -> OrganisationConfig:
+    """The package a draft forms: its own forms, letters, settings and scenarios (`files`), or
+    those of the current version."""
+    current = runtime.organisation(slug)
+    if files is None:
+        return current
+    try:
+        return current.with_files(dict(files))
+    except ConfigError as exc:
+        raise DiagramError([DiagramProblem(f"de instellingen kloppen niet: {exc}", file=packages.SETTINGS)]) from exc
+
+
+def check_draft(runtime, slug: str, xml: str | bytes, dependencies: dict[str, str] | None = None,
+                files: dict[str, str] | None = None) -> list[DiagramProblem]:
+    """Every check of an organisation's draft package (`gate`), with the called processes of the
+    current version unless `dependencies` are given and its other files unless `files` are."""
+    try:
+        config = draft_package(runtime, slug, files)
+    except DiagramError as exc:
+        return exc.problems
+    return gate(config, xml, dependencies_for(runtime, slug, dependencies))
 
 
 # -- deployment ----------------------------------------------------------------------------
 
 
 def deploy(runtime, slug: str, xml: str | bytes, actor_email: str, note: str,
-           dependencies: dict[str, str] | None = None) -> Deployment:
-    """Run every check; while any problem remains, raise DiagramError(problems) and store
-    nothing. Otherwise store a new version (who, when, note, sha256, what changed) and
-    return it. New complaints start on it; running ones stay on theirs until migrated.
-    A diagram identical to the current version stores nothing (`created` is False)."""
-    config = runtime.organisation(slug)
+           dependencies: dict[str, str] | None = None, files: dict[str, str] | None = None) -> Deployment:
+    """Run every check of the whole package; while any problem remains, raise
+    DiagramError(problems) and store nothing. Otherwise store a new version (who, when, note,
+    sha256 of the package, what changed) and return it. New complaints start on it; running ones
+    stay on theirs until migrated. A package identical to the current version stores nothing
+    (`created` is False)."""
+    config = draft_package(runtime, slug, files)
     org_id = runtime.organisation_id(slug)
     deps = dependencies_for(runtime, slug, dependencies)
-    problems = check_draft(runtime, slug, xml, deps)
+    problems = check_draft(runtime, slug, xml, deps, files)
     if problems:
         raise DiagramError(problems)
     text, deps = screen_all(config, xml, deps)
-    parsed = runtime.validate_diagram(slug, text, deps)
-    digest = diagram_sha256(text, deps)
+    parsed = parse_diagram(text, config.process_file, config.process_id, deps)
+    rest = packages.split({**config.files, config.process_file: text, **deps})[1]
+    digest = packages.sha256({**rest, config.process_file: text, **deps})
     now = clock.now()
     try:
         with runtime.write_sessions.begin() as session:
@@ -80,10 +98,11 @@ def deploy(runtime, slug: str, xml: str | bytes, actor_email: str, note: str,
                 changes = compare_diagrams(current.bpmn_xml, text, current.dependencies, deps,
                                            main_file=config.process_file)
                 changes["from_version"] = current.version
+                changes["files"] = package_file_changes(current.files or {}, rest)
             version = DiagramVersion(
                 organisation_id=org_id, version=(current.version + 1) if current else 1,
                 process_id=config.process_id, bpmn_xml=text, dependencies=deps, sha256=digest,
-                deployed_by=actor_email, deployed_at=now, note=note, changes=changes)
+                deployed_by=actor_email, deployed_at=now, note=note, changes=changes, files=rest)
             session.add(version)
             session.flush()
             audit.append(session, [{
@@ -91,7 +110,7 @@ def deploy(runtime, slug: str, xml: str | bytes, actor_email: str, note: str,
                 "event_type": "diagram_deployed",
                 "data": {"version": version.version, "diagram_version_id": version.id, "sha256": digest,
                          "added": len(changes["added"]), "removed": len(changes["removed"]),
-                         "changed": len(changes["changed"])}}])
+                         "changed": len(changes["changed"]), "files": len(changes.get("files", []))}}])
             deployment = Deployment(version.id, version.version, changes)
     except IntegrityError as exc:
         raise ConflictError("er is intussen een andere versie van dit diagram uitgerold; "
@@ -99,3 +118,11 @@ def deploy(runtime, slug: str, xml: str | bytes, actor_email: str, note: str,
     # Only after the commit: an id of a rolled-back insert can be handed out again.
     runtime.specs.get(deployment.version_id, lambda: parsed)
     return deployment
+
+
+def package_file_changes(old: dict[str, str], new: dict[str, str]) -> list[dict[str, str]]:
+    """Which of the package's other files changed: [{"file": ..., "change": added|removed|changed}]."""
+    changes = [{"file": n, "change": "added"} for n in sorted(set(new) - set(old))]
+    changes += [{"file": n, "change": "removed"} for n in sorted(set(old) - set(new))]
+    changes += [{"file": n, "change": "changed"} for n in sorted(set(old) & set(new)) if old[n] != new[n]]
+    return sorted(changes, key=lambda c: c["file"])

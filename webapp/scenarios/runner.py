@@ -26,7 +26,7 @@ from webapp.runtime.organisations import OrganisationConfig, load_config
 from webapp.runtime.service import Actor, Runtime
 from webapp.vocabulary import EventType, HumanTaskState
 
-from .model import Scenario, load_scenarios
+from .model import Scenario, load_scenarios, parse_scenarios
 
 SCENARIO_DIR = "scenarios"
 NOT_PASSED = {EventType.TASK_READY, EventType.TASK_CANCELLED, EventType.TASK_CLAIMED, EventType.TASK_RELEASED,
@@ -302,7 +302,7 @@ def run_scenario(config: OrganisationConfig, scenario: Scenario, forms: FormCata
     try:
         virtual = clock.VirtualClock(parse_deadline(scenario.start))
         with clock.using_clock(virtual):
-            runtime = _ScenarioRuntime(database.fresh(), {config.slug: config}, forms or FormCatalog(), parsed=parsed)
+            runtime = _ScenarioRuntime(database.fresh(), {config.slug: config}, parsed=parsed)
             runtime.ensure_organisations()
             runtime.deploy(config.slug, xml, dependencies)
             run = _Run(runtime, config, scenario, virtual)
@@ -354,7 +354,16 @@ def load_folder_scenarios(folder: Path) -> list[Scenario]:
     return [scenario for path in scenario_files(folder) for scenario in load_scenarios(path)]
 
 
+def load_package_scenarios(texts: dict[str, str]) -> list[Scenario]:
+    """The scenarios of a package (`scenarios/<name>.yaml` by name), in name order."""
+    return [scenario for name in sorted(texts) for scenario in parse_scenarios(texts[name], Path("scenarios") / name)]
+
+
 def verify_organisation(folder: Path, forms: FormCatalog | None = None, xml: str | None = None,
-                        dependencies: dict[str, str] | None = None) -> list[ScenarioResult]:
-    """Run every scenario of an organisation folder (against `xml` instead of its file, for a draft)."""
-    return run_scenarios(load_config(folder), load_folder_scenarios(folder), forms, xml, dependencies)
+                        dependencies: dict[str, str] | None = None, *,
+                        form_roots: tuple[Path, ...] = ()) -> list[ScenarioResult]:
+    """Run every scenario of an organisation or package folder (against `xml` instead of its
+    file, for a draft); `forms` or `form_roots`: where else its forms may be found."""
+    roots = tuple(forms.roots) if forms is not None and forms.texts is None else form_roots
+    config = load_config(folder, roots)
+    return run_scenarios(config, load_package_scenarios(config.scenario_texts), None, xml, dependencies)

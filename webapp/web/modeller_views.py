@@ -14,15 +14,11 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-import json
-import os
 import re
-import tempfile
 from functools import wraps
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 from flask import (
     Blueprint,
     Response,
@@ -39,7 +35,6 @@ from flask_login import current_user
 from lxml import etree
 from sqlalchemy import func, select
 
-from handlers.letters import LETTERS_ROOT
 from handlers.operators import OPERATOR_PARAMETERS, OPERATORS
 from handlers.working_days import diagram_functions
 from webapp.db.models import DiagramVersion, Instance
@@ -47,10 +42,8 @@ from webapp.runtime import deploy as deployment
 from webapp.runtime.check_runner import ChecksBusy
 from webapp.runtime.diagrams import MAX_DIAGRAM_BYTES
 from webapp.runtime.errors import ConflictError, DiagramError, DiagramProblem, KlachtrouteError, NotFound
-from webapp.runtime.organisations import BPMN_ROOT
 from webapp.scenarios import publish as publishing
 
-from . import formrender
 from .auth import organisation_page, runtime
 from .modeller_layout import add_layout, needs_layout
 from .modeller_problems import element_names as _element_names
@@ -165,6 +158,22 @@ def _int_or_none(value: Any) -> int | None:
         return None
 
 
+def _draft_files(org: str, body: dict[str, Any]) -> dict[str, str] | None:
+    """The forms, letters, settings and scenarios of the draft the modeller works on (None: the
+    current version's)."""
+    draft_id = _int_or_none(body.get("concept"))
+    return _draft(org, draft_id).files if draft_id is not None else None
+
+
+def draft_config(org: str, draft: deployment.Draft):
+    """The configuration of a draft's package (its settings may not be valid yet: then the
+    current one, so the page still opens and the gate names the problem)."""
+    try:
+        return g.org.with_files({**draft.files, g.org.process_file: draft.bpmn_xml})
+    except KlachtrouteError:
+        return g.org
+
+
 def _download_name(org: str, label: str) -> str:
     return f"{org}-{label}.bpmn"
 
@@ -172,54 +181,21 @@ def _download_name(org: str, label: str) -> str:
 # -- what the side panel needs ------------------------------------------------------------------
 
 
-def _form_roots() -> tuple[Path, ...]:
-    forms = runtime().forms
-    return tuple(getattr(forms, "roots", None) or (forms.root,))
-
-
-def _form_files(suffix: str) -> list[Path]:
-    found: dict[str, Path] = {}
-    for root in _form_roots():
-        if root.is_dir():
-            for path in sorted(root.glob(f"*{suffix}")):
-                found.setdefault(path.name, path)
-    return [found[name] for name in sorted(found)]
-
-
-def _other_slugs(org: str) -> set[str]:
-    folders = {p.name for p in BPMN_ROOT.iterdir() if p.is_dir()} if BPMN_ROOT.is_dir() else set()
-    return (set(runtime().organisations) | folders) - {org}
-
-
-def _foreign(name: str, org: str, others: set[str]) -> bool:
-    """A form named after another organisation (korein-..., skar-...)."""
-    return not name.startswith(f"{org}-") and any(name.startswith(f"{slug}-") for slug in others)
-
-
-def _forms_for_panel(org: str, used: set[str]) -> tuple[list[dict[str, Any]], list[str]]:
-    ui_names = {p.name for p in _form_files("-uischema.json")}
-    others = _other_slugs(org)
+def _forms_for_panel(package) -> tuple[list[dict[str, Any]], list[str]]:
+    """The forms of the package being edited: the panel offers them at a user task."""
+    catalog = package.forms
+    names = catalog.names()
     forms = []
-    for path in _form_files("-schema.json"):
-        if path.name.endswith("-uischema.json") or (_foreign(path.name, org, others) and path.name not in used):
+    for name in names:
+        if not name.endswith("-schema.json") or name.endswith("-uischema.json"):
             continue
         try:
-            title = json.loads(path.read_text(encoding="utf-8")).get("title", "")
-        except (OSError, ValueError, AttributeError):
+            title = catalog.load(name).get("title", "")
+        except (KlachtrouteError, AttributeError):
             title = ""
-        ui = path.name.replace("-schema.json", "-uischema.json")
-        forms.append({"schema": path.name, "ui": ui if ui in ui_names else "", "title": str(title or ""),
-                      "own": path.name.startswith(f"{org}-") or path.name in used})
-    ui_schemas = sorted(n for n in ui_names if not _foreign(n, org, others) or n in used)
-    return forms, ui_schemas
-
-
-def _letters(org: str) -> list[str]:
-    names = sorted(p.stem for p in LETTERS_ROOT.glob("*.txt"))
-    own = LETTERS_ROOT / org
-    if own.is_dir():
-        names += sorted(f"{org}/{p.stem}" for p in own.glob("*.txt"))
-    return names
+        ui = name.replace("-schema.json", "-uischema.json")
+        forms.append({"schema": name, "ui": ui if ui in names else "", "title": str(title or ""), "own": True})
+    return forms, [n for n in names if n.endswith("-uischema.json")]
 
 
 def _operators() -> list[dict[str, Any]]:
@@ -260,12 +236,11 @@ def _used_forms(xml: str) -> dict[str, dict[str, Any]]:
     return used
 
 
-def _page_data(org: str, xml: str, source: dict[str, Any], layout_generated: bool) -> dict[str, Any]:
-    config = g.org
-    current = _current(org)
-    used = set(_used_forms(current.bpmn_xml)) if current else set()
-    used |= set(_used_forms(xml))
-    forms, ui_schemas = _forms_for_panel(org, used)
+def _page_data(org: str, xml: str, source: dict[str, Any], layout_generated: bool, package) -> dict[str, Any]:
+    """What the modeller page needs; `package`: the configuration of the draft or version shown."""
+    config = package
+    forms, ui_schemas = _forms_for_panel(package)
+    draft_id = source["id"] if source["kind"] == "concept" else None
     return {
         "xml": xml,
         "source": source,
@@ -279,7 +254,7 @@ def _page_data(org: str, xml: str, source: dict[str, Any], layout_generated: boo
         "operators": _operators(),
         "calendar": _calendar(config),
         "moments": MOMENTS,
-        "letters": _letters(org),
+        "letters": package.letters.names(),
         "running_complaints": _running_complaints(org),
         "urls": {
             "page": url_for("modeller.index", org=org),
@@ -288,7 +263,8 @@ def _page_data(org: str, xml: str, source: dict[str, Any], layout_generated: boo
             "deploy": url_for("modeller.publish", org=org),
             "download": url_for("modeller.download", org=org),
             "versions": url_for("modeller.versions", org=org),
-            "form_edit": url_for("modeller.form_edit", org=org, name="__naam__"),
+            "form_edit": url_for("modeller.form_edit", org=org, draft_id=draft_id, name="__naam__") if draft_id else None,
+            "package": url_for("modeller.package", org=org, draft_id=draft_id) if draft_id else None,
         },
     }
 
@@ -309,9 +285,11 @@ def index(org: str):
     concept = request.args.get("concept", type=int)
     version_id = request.args.get("versie", type=int)
     current = _current(org)
+    package = g.org
     if concept is not None:
         draft = _draft(org, concept)
         xml = draft.bpmn_xml
+        package = draft_config(org, draft)
         source = {"kind": "concept", "id": draft.id, "label": f"Concept {draft.id}",
                   "saved_text": f"Concept {draft.id}, opgeslagen door {draft.saved_by}",
                   "download": url_for("modeller.download", org=org, concept=draft.id)}
@@ -319,6 +297,7 @@ def index(org: str):
         version = _version(org, version_id) if version_id is not None else current
         is_current = current is not None and version.id == current.id
         xml = version.bpmn_xml
+        package = runtime().config_for_version(version.id)
         source = {"kind": "versie", "id": version.id, "version": version.version,
                   "label": f"Versie {version.version}" + (" (in gebruik)" if is_current else " (oudere versie)"),
                   "saved_text": "", "download": url_for("modeller.download", org=org, versie=version.id)}
@@ -332,7 +311,7 @@ def index(org: str):
             xml, layout_generated = add_layout(xml, g.org.name), True
     except DiagramError:
         pass  # the modeller reports what it cannot open
-    data = _page_data(org, xml, source, layout_generated)
+    data = _page_data(org, xml, source, layout_generated, package)
     drafts = deployment.list_drafts(runtime(), org)
     return render_template("modeller.html", data=data, source=source, drafts=drafts[:5], current=current,
                            import_problems=None)
@@ -407,9 +386,9 @@ def download(org: str):
 @bp.route("/<org>/procesontwerp/controleren", methods=["POST"])
 @process_owner
 def check(org: str):
-    _, xml = _json_xml()
+    body, xml = _json_xml()
     try:
-        problems = publishing.check_draft(runtime(), org, xml)
+        problems = publishing.check_draft(runtime(), org, xml, files=_draft_files(org, body))
     except ChecksBusy as exc:
         return _busy(exc)
     names = _element_names(xml) if problems else {}
@@ -432,7 +411,7 @@ def publish(org: str):
     if not note:
         return jsonify(message="Schrijf kort op wat er verandert; dat komt in de versiegeschiedenis."), 400
     try:
-        done = publishing.deploy(runtime(), org, xml, current_user.email, note)
+        done = publishing.deploy(runtime(), org, xml, current_user.email, note, files=_draft_files(org, body))
     except DiagramError as exc:
         return jsonify(message="Niet gepubliceerd: los eerst de problemen op.",
                        problems=[_problem_json(p, _element_names(xml)) for p in exc.problems]), 422
@@ -498,220 +477,3 @@ def migration(org: str, version_id: int):
 def _result_view(result: Any) -> dict[str, Any]:
     return {"reference": result.reference or f"#{result.instance_id}", "moved": result.moved,
             "reasons": list(result.reasons)}
-
-
-# -- forms ------------------------------------------------------------------------------------
-
-
-def _form_usage(org: str) -> dict[str, dict[str, Any]]:
-    current = _current(org)
-    return _used_forms(current.bpmn_xml) if current else {}
-
-
-def _other_users(org: str, name: str) -> list[str]:
-    """Other organisations whose current diagram uses the form `name`."""
-    users = []
-    for slug in runtime().organisations:
-        if slug == org:
-            continue
-        try:
-            current = _current(slug)
-        except NotFound:
-            continue
-        if current is not None and name in _used_forms(current.bpmn_xml):
-            users.append(runtime().organisations[slug].name)
-    return users
-
-
-def _editable(org: str, name: str) -> dict[str, Any]:
-    """The form `name` if this organisation may edit it (its diagram uses it, or it is named
-    after the organisation); otherwise a 404."""
-    if not FORM_NAME.match(name):
-        abort(404)
-    usage = _form_usage(org).get(name)
-    if usage is None and not name.startswith(f"{org}-"):
-        abort(404)
-    ui = (usage or {}).get("ui") or name.replace("-schema.json", "-uischema.json")
-    return {"name": name, "ui": ui, "tasks": (usage or {}).get("tasks", [])}
-
-
-@bp.route("/<org>/procesontwerp/formulieren", methods=["GET", "POST"])
-@process_owner
-def forms(org: str):
-    if request.method == "POST":  # a new form: the editor opens it empty
-        slug = re.sub(r"[^a-z0-9]+", "-", request.form.get("naam", "").strip().lower()).strip("-")
-        if not slug:
-            flash("Geef het nieuwe formulier een naam, bijvoorbeeld 'tweede-gesprek'.")
-            return redirect(url_for("modeller.forms", org=org))
-        name = f"{slug}-schema.json" if slug.startswith(f"{org}-") else f"{org}-{slug}-schema.json"
-        return redirect(url_for("modeller.form_edit", org=org, name=name))
-    usage = _form_usage(org)
-    catalog = runtime().forms
-    rows = []
-    for name, entry in sorted(usage.items()):
-        title = ""
-        try:
-            title = str(catalog.load(name).get("title", ""))
-        except (KlachtrouteError, AttributeError):
-            title = ""
-        rows.append({"name": name, "ui": entry["ui"], "tasks": entry["tasks"], "title": title,
-                     "exists": catalog.exists(name)})
-    return render_template("modeller_formulieren.html", rows=rows)
-
-
-def _load_text(name: str) -> str | None:
-    catalog = runtime().forms
-    if not catalog.exists(name):
-        return None
-    return catalog.path(name).read_text(encoding="utf-8")
-
-
-def _json_error(what: str, exc: json.JSONDecodeError) -> str:
-    return f"{what}: geen geldige JSON: {exc.msg} (regel {exc.lineno}, kolom {exc.colno})."
-
-
-def form_problems(schema_text: str, ui_text: str) -> tuple[Any, Any, list[str]]:
-    """Parse and check a form before it is saved: valid JSON, a valid JSON Schema (Draft
-    2020-12), nothing the server-side renderer cannot show, and every field the UI schema
-    names exists. Returns (schema or None, UI schema or None, problems in Dutch)."""
-    problems: list[str] = []
-    schema = ui = None
-    try:
-        schema = json.loads(schema_text)
-    except json.JSONDecodeError as exc:
-        problems.append(_json_error("JSON Schema", exc))
-    try:
-        ui = json.loads(ui_text) if ui_text.strip() else {}
-    except json.JSONDecodeError as exc:
-        problems.append(_json_error("UI-schema", exc))
-    if ui is not None and not isinstance(ui, dict):
-        problems.append("UI-schema: moet een object zijn ({ ... }).")
-        ui = None
-    if schema is None:
-        return None, ui, problems
-    if not isinstance(schema, dict):
-        return None, ui, [*problems, "JSON Schema: moet een object zijn ({ ... })."]
-    try:
-        jsonschema.Draft202012Validator.check_schema(schema)
-    except jsonschema.SchemaError as exc:
-        where = "/".join(str(p) for p in exc.absolute_path)
-        problems.append(f"Geen geldig JSON Schema (Draft 2020-12): {exc.message}" + (f" (bij {where})" if where else "")
-                        + ".")
-        return None, ui, problems
-    if schema.get("type", "object") != "object" or not isinstance(schema.get("properties"), dict):
-        problems.append("Een formulier is een object met velden: \"type\": \"object\" en \"properties\".")
-    for line in formrender.unsupported(schema, ui or {}):
-        problems.append(f"Kan niet worden getoond: {line}.")
-    if ui is not None:
-        problems += [f"UI-schema: {p}." for p in _ui_references(schema, ui, "")]
-    return schema, ui, problems
-
-
-def _ui_references(schema: dict[str, Any], ui: dict[str, Any], prefix: str) -> list[str]:
-    """Fields the UI schema names that the JSON Schema does not have."""
-    problems = []
-    properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
-    order = ui.get("ui:order")
-    if isinstance(order, list):
-        for name in order:
-            if name != "*" and name not in properties:
-                problems.append(f"ui:order noemt '{prefix}{name}', maar dat veld bestaat niet")
-    for key, node in ui.items():
-        if key.startswith("ui:"):
-            continue
-        if key not in properties:
-            problems.append(f"het veld '{prefix}{key}' bestaat niet in het JSON Schema")
-            continue
-        sub = properties[key] if isinstance(properties[key], dict) else {}
-        if isinstance(node, dict):
-            if sub.get("type") == "array" and isinstance(node.get("items"), dict) and isinstance(sub.get("items"), dict):
-                problems += _ui_references(sub["items"], node["items"], f"{prefix}{key}.")
-            elif "properties" in sub:
-                problems += _ui_references(sub, node, f"{prefix}{key}.")
-    return problems
-
-
-def _preview_html(schema: Any, ui: Any) -> str:
-    if not isinstance(schema, dict):
-        return render_template("modeller_voorbeeld.html", fields=None)
-    fields = formrender.build_fields(schema, ui if isinstance(ui, dict) else {}, {})
-    return render_template("modeller_voorbeeld.html", fields=fields, title=schema.get("title"),
-                           description=schema.get("description"))
-
-
-def save_form(name: str, schema: dict[str, Any], ui_schema: dict[str, Any], *, ui_name: str | None = None,
-              root: Path | None = None) -> None:
-    """Write a form's JSON Schema and UI schema into the forms folder, each atomically
-    (a temporary file in the same folder, then os.replace), and drop the cached validator.
-
-    Files are what every process reads today; a multi-process deployment on several
-    machines needs the forms in the database instead (see the module's report)."""
-    catalog = runtime().forms
-    root = root or catalog.root
-    ui_name = ui_name or name.replace("-schema.json", "-uischema.json")
-    for filename in (name, ui_name):
-        # The UI schema's name can come from a diagram: never let it leave the forms folder.
-        if not PLAIN_FILENAME.match(filename):
-            raise ValueError(f"'{filename}' is not a plain form file name")
-    for filename, content in ((name, schema), (ui_name, ui_schema)):
-        text = json.dumps(content, ensure_ascii=False, indent=2) + "\n"
-        handle, temporary = tempfile.mkstemp(dir=root, prefix=f".{filename}.", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                out.write(text)
-                out.flush()
-                os.fsync(out.fileno())
-            os.chmod(temporary, 0o644)
-            os.replace(temporary, root / filename)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-    # The catalog caches a validator per form; the next submission must use the new schema.
-    catalog.invalidate(name)
-
-
-NEW_FORM = {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "", "type": "object",
-            "required": [], "properties": {}}
-
-
-@bp.route("/<org>/procesontwerp/formulieren/<name>", methods=["GET", "POST"])
-@process_owner
-def form_edit(org: str, name: str):
-    form = _editable(org, name)
-    others = _other_users(org, name)
-    status = 200
-    problems: list[str] = []
-    if request.method == "POST":
-        schema_text = request.form.get("schema", "")
-        ui_text = request.form.get("ui_schema", "")
-        schema, ui, problems = form_problems(schema_text, ui_text)
-        if request.form.get("actie") == "opslaan":
-            if others:
-                problems.append("Dit formulier wordt ook gebruikt door " + ", ".join(others)
-                                + "; wijzig het daar niet vanuit deze organisatie.")
-            if not problems:
-                save_form(name, schema, ui, ui_name=form["ui"])
-                flash(f"Formulier {name} is opgeslagen. Nieuwe en openstaande taken gebruiken het meteen.")
-                return redirect(url_for("modeller.form_edit", org=org, name=name))
-            status = 422
-    else:
-        existing = _load_text(name)
-        if existing is None:
-            schema_text = json.dumps({**NEW_FORM, "title": name.removesuffix("-schema.json")}, ensure_ascii=False,
-                                     indent=2)
-        else:
-            schema_text = existing
-        ui_text = _load_text(form["ui"]) or "{}"
-        schema, ui, problems = form_problems(schema_text, ui_text)
-    return render_template("modeller_formulier.html", form=form, schema_text=schema_text, ui_text=ui_text,
-                           problems=problems, preview=_preview_html(schema, ui), others=others,
-                           is_new=_load_text(name) is None), status
-
-
-@bp.route("/<org>/procesontwerp/formulieren/<name>/voorbeeld", methods=["POST"])
-@process_owner
-def form_preview(org: str, name: str):
-    _editable(org, name)
-    schema, ui, problems = form_problems(request.form.get("schema", ""), request.form.get("ui_schema", ""))
-    return jsonify(html=_preview_html(schema, ui), problems=problems,
-                   problems_html=render_template("modeller_formproblemen.html", problems=problems))

@@ -23,7 +23,7 @@ from webapp.runtime.errors import (
 )
 from webapp.runtime.instructions import render_instructions
 
-from . import queries, timeline
+from . import formconditions, queries, timeline
 from .access import current_viewer, log_page, task_or_404
 from .auth import organisation_page, runtime, writer_required
 from .formrender import build_fields, parse_submission, past_date_errors, raw_values
@@ -175,10 +175,15 @@ def task_context(row: HumanTask, instance: Instance) -> dict[str, Any]:
             "colleagues": colleagues, "completed_by_name": completed_by}
 
 
-def form_parts(row: HumanTask) -> tuple[dict, dict]:
+def task_forms(instance: Instance):
+    """The forms of the package the complaint runs on (a newer version's form never reaches it)."""
+    return runtime().config_for_version(instance.diagram_version_id).forms
+
+
+def form_parts(row: HumanTask, instance: Instance) -> tuple[dict, dict]:
     if not row.form:
         return {"type": "object", "properties": {}}, {}
-    forms = runtime().forms
+    forms = task_forms(instance)
     return forms.load(row.form), forms.ui_schema(row.form)
 
 
@@ -187,7 +192,7 @@ def form_parts(row: HumanTask) -> tuple[dict, dict]:
 def task(org: str, task_id: int):
     row, instance = _task_row(org, task_id)
     log_page(instance, "taak")
-    schema, ui_schema = form_parts(row)
+    schema, ui_schema = form_parts(row, instance)
     context = task_context(row, instance)
     with runtime().sessions() as session:  # a medewerker sees the task, not the complaint page
         context["can_open_complaint"] = queries.may_open_complaint(session, current_viewer(), instance.id)
@@ -201,6 +206,8 @@ def task(org: str, task_id: int):
             flash("Deze taak is niet meer open.")
             return redirect(url_for("staff.task", org=org, task_id=task_id))
         submitted = parse_submission(schema, ui_schema, request.form, current=current)
+        # An answer to a question that is not shown ("alleen tonen als") is neither checked nor kept.
+        submitted = formconditions.drop_hidden(schema, ui_schema, submitted)
         # What was typed wins; read-only fields keep their current value.
         values = {**current, **raw_values(request.form)}
         if request.form.get("actie") == "opslaan":
@@ -211,7 +218,7 @@ def task(org: str, task_id: int):
             flash("Uw concept is opgeslagen.")
             return redirect(url_for("staff.task", org=org, task_id=task_id))
         try:
-            _check_past_dates(row, schema, ui_schema, submitted)
+            _check_past_dates(row, instance, schema, ui_schema, submitted)
             runtime().complete_task(instance.id, row.task_id, g.actor, submitted)
         except FormValidationError as exc:
             errors, status = exc.errors, 422
@@ -223,18 +230,19 @@ def task(org: str, task_id: int):
         else:
             flash(f"Taak '{row.name}' is afgerond voor klacht {instance.reference}.")
             return redirect(url_for("staff.inbox", org=org))
-    fields = build_fields(schema, ui_schema, values, errors)
+    fields = formconditions.annotate(build_fields(schema, ui_schema, values, errors), schema, ui_schema)
     return render_template("task.html", fields=fields, errors=errors, schema=schema, **context), status
 
 
-def _check_past_dates(row: HumanTask, schema: dict, ui_schema: dict, submitted: dict[str, Any]) -> None:
+def _check_past_dates(row: HumanTask, instance: Instance, schema: dict, ui_schema: dict,
+                      submitted: dict[str, Any]) -> None:
     """A contact date in the future is refused, together with whatever else the form's schema refuses."""
     errors = past_date_errors(schema, ui_schema, submitted, clock.to_local(clock.now()).date())
     if not errors:
         return
     try:
         if row.form:
-            runtime().forms.validate(row.form, submitted)
+            task_forms(instance).validate(row.form, submitted)
     except FormValidationError as exc:
         errors += [e for e in exc.errors if e.path not in {x.path for x in errors}]
     raise FormValidationError(row.form or "", sorted(errors, key=lambda e: e.path))

@@ -153,7 +153,7 @@ def task(task_id: int):
     row, instance, slug = _task_for(member, task_id)
     access.log_access(instance.organisation_id, instance.id, member.user_id, member.email, "api-taak")
     _use_organisation(member, slug)
-    schema, ui_schema = staff.form_parts(row)
+    schema, ui_schema = staff.form_parts(row, instance)
     context = staff.task_context(row, instance)
     data = context["data"]
     names = {uid: (uid, name, email) for uid, name, email in context["colleagues"]}

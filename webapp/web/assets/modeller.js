@@ -293,7 +293,7 @@ function start() {
       return;
     }
     status('Controleren…');
-    const result = await postJSON(data.urls.check, { xml: await exportXML() });
+    const result = await postJSON(data.urls.check, { xml: await exportXML(), concept: state.draftId });
     if (!result.ok && !result.data.problems) {
       status(result.data.message || 'De controle is mislukt.', 'fout');
       return;
