@@ -715,3 +715,6 @@ def form_preview(org: str, name: str):
     schema, ui, problems = form_problems(request.form.get("schema", ""), request.form.get("ui_schema", ""))
     return jsonify(html=_preview_html(schema, ui), problems=problems,
                    problems_html=render_template("modeller_formproblemen.html", problems=problems))
+
+
+from . import version_views  # noqa: E402,F401  (comparing two versions: its route is on this blueprint)
