@@ -419,8 +419,41 @@ def _elements(root: etree._Element) -> dict[str, dict[str, Any]]:
     return elements
 
 
+_COORDINATES = frozenset({"x", "y", "width", "height"})
+
+
+def _number(text: str) -> str:
+    try:
+        return repr(float(text))
+    except ValueError:
+        return text
+
+
+def _drawn(element: etree._Element, gateways: frozenset[str]) -> str:
+    """One DI element as stable text: coordinates as numbers ('100' == '100.0'), and an
+    exclusive gateway's X shown unless the file says otherwise (bpmn-js writes
+    isMarkerVisible="true" where it was absent, and draws the X either way)."""
+    attributes = dict(element.attrib)
+    for name in _COORDINATES & attributes.keys():
+        attributes[name] = _number(attributes[name])
+    if _local(element) == "BPMNShape" and element.get("bpmnElement") in gateways:
+        attributes.setdefault("isMarkerVisible", "true")
+    children = "".join(_drawn(child, gateways) for child in element if isinstance(child.tag, str))
+    return f"<{element.tag} {sorted(attributes.items())!r}>{(element.text or '').strip()}{children}</>"
+
+
 def _layout(root: etree._Element) -> str:
-    return "".join(_canonical(d, skip_expressions=False) for d in root.iterfind("bpmndi:BPMNDiagram", NS))
+    """The drawing, as stable text. Shapes and edges are compared as a set: bpmn-js writes
+    them in its own order, which is not a change a person can see."""
+    gateways = frozenset(g.get("id") for g in root.iter(f"{{{BPMN_NS}}}exclusiveGateway"))
+    diagrams = []
+    for diagram in root.iterfind("bpmndi:BPMNDiagram", NS):
+        planes = []
+        for plane in diagram.iterfind("bpmndi:BPMNPlane", NS):
+            drawn = sorted(_drawn(e, gateways) for e in plane if isinstance(e.tag, str))
+            planes.append(f"{plane.get('bpmnElement')}:{''.join(drawn)}")
+        diagrams.append("|".join(sorted(planes)))
+    return "||".join(sorted(diagrams))
 
 
 def _entry(element_id: str, fp: dict[str, Any], file: str | None) -> dict[str, Any]:

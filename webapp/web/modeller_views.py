@@ -477,3 +477,7 @@ def migration(org: str, version_id: int):
 def _result_view(result: Any) -> dict[str, Any]:
     return {"reference": result.reference or f"#{result.instance_id}", "moved": result.moved,
             "reasons": list(result.reasons)}
+
+
+# Pages on this blueprint in modules of their own: the rest of the package, comparing versions.
+from . import package_forms, package_views, version_views  # noqa: E402,F401
