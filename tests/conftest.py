@@ -162,6 +162,22 @@ def browser(app) -> Browser:
 
 
 @pytest.fixture
+def publish_settings(runtime: Runtime):
+    """Publish a new version of an organisation's package with some settings changed (as a
+    process owner would): `publish_settings("testorg", intake={...})`."""
+    from webapp.runtime import packages
+    from webapp.runtime.organisations import config_from_files
+
+    def publish(slug: str, **changes) -> int:
+        current = runtime.organisation(slug)
+        runtime.organisations[slug] = config_from_files(packages.with_settings(current.files, **changes),
+                                                        slug=slug, folder=current.folder)
+        return runtime.deploy(slug, note="andere instellingen")
+
+    return publish
+
+
+@pytest.fixture
 def add_organisation(runtime: Runtime):
     """Add an organisation folder (a fixture's or a real one of bpmn/) to the runtime and deploy it."""
 

@@ -4,7 +4,6 @@ and the OpenAPI document (valid, complete, and the answers conform to its schema
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 from datetime import datetime
@@ -495,10 +494,9 @@ def test_submit_refuses_invalid_input_per_field_in_dutch(client, runtime):
         assert s.scalar(select(Instance.id)) is None
 
 
-def test_submit_refuses_an_anonymous_complaint_where_the_organisation_does(client, runtime):
-    runtime.organisations["testorg"] = dataclasses.replace(
-        runtime.organisations["testorg"],
-        intake={"anonymous": "refuse", "anonymous_explanation": "Wij nemen geen anonieme klachten aan."})
+def test_submit_refuses_an_anonymous_complaint_where_the_organisation_does(client, publish_settings):
+    publish_settings("testorg", intake={"anonymous": "refuse",
+                                        "anonymous_explanation": "Wij nemen geen anonieme klachten aan."})
     anonymous = {k: v for k, v in SUBMISSION.items() if k not in ("naam", "email")} | {"anoniem": True}
     body = is_json_error(client.post(f"{API}/organisations/testorg/complaints", json=anonymous), 422)
     assert fields(body)["anoniem"] == "Wij nemen geen anonieme klachten aan."

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from webapp.db.models import AuditEvent, DiagramDraft, DiagramVersion, Instance
 from webapp.runtime import deploy as deploy_module
+from webapp.runtime import packages
 from webapp.runtime.deploy import (
     compare_diagrams,
     delete_draft,
@@ -19,7 +20,6 @@ from webapp.runtime.deploy import (
     load_draft,
     save_draft,
 )
-from webapp.runtime import packages
 from webapp.runtime.errors import DiagramError, NotFound
 from webapp.runtime.service import Actor, Runtime
 from webapp.scenarios import publish as publish_module

@@ -3,7 +3,6 @@ counts and the audit skeleton stay, and the audit chain still verifies."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from datetime import datetime
 
@@ -32,9 +31,8 @@ def close(runtime: Runtime, **extra) -> int:
     return started.instance_id
 
 
-def test_retention_purges_old_closed_complaints_only_and_keeps_the_chain(runtime: Runtime, vclock):
-    runtime.organisations["testorg"] = dataclasses.replace(runtime.organisations["testorg"],
-                                                           retention={"months_after_closing": 12})
+def test_retention_purges_old_closed_complaints_only_and_keeps_the_chain(runtime: Runtime, vclock, publish_settings):
+    publish_settings("testorg", retention={"months_after_closing": 12})
     old = close(runtime)
     vclock.set(datetime(2026, 9, 1, 9, 0, tzinfo=AMS))
     recent = close(runtime)

@@ -108,10 +108,23 @@ def test_the_previous_release_upgrades_and_keeps_everything(empty_database: str,
                 checked, problems = audit.verify(s, org_id)
                 assert problems == [] and checked > 0
             versions = s.scalars(select(DiagramVersion.id)).all()
+            # Forms, letters and settings, read from the repository by the previous release, now travel
+            # with every stored version and draft (migration 0013): the forms in use are among them.
+            packaged = {v.id: v.files for v in s.scalars(select(DiagramVersion))}
+            assert all(files and "organisation.yaml" in files for files in packaged.values())
+            assert draft.files and "organisation.yaml" in draft.files
+            open_forms = {(t.instance_id, t.form) for t in s.scalars(select(HumanTask).where(
+                HumanTask.state == "ready", HumanTask.form.is_not(None)))}
+            assert open_forms
+            by_id = {i.id: i for i in complaints.values()}
+            for instance_id, form in open_forms:
+                assert f"forms/{form}" in packaged[by_id[instance_id].diagram_version_id]
+            assert any(name.startswith("letters/") for files in packaged.values() for name in files)
         # The new runtime reads every version and every running complaint, and steps them on.
         runtime = Runtime(sessions, discover())
         for version_id in versions:
             assert runtime.diagram(version_id).process_id
+            assert runtime.config_for_version(version_id).forms.names()
         running = [i for i in complaints.values() if i.status == "running"]
         assert running
         for instance in running:

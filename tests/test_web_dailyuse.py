@@ -247,8 +247,9 @@ def test_the_csv_download_opens_in_dutch_excel(browser, make_user, runtime):
 def test_a_letter_never_has_a_double_full_stop():
     from types import SimpleNamespace
 
-    from handlers.letters import render_letter
+    from handlers.letters import LETTERS_ROOT, LetterBook
 
     step = SimpleNamespace(organisation_name="Testorganisatie", reference="TEST-2026-0001")
-    _, body = render_letter("wie_behandelt", {"behandelaar_naam": "mevrouw De Vries."}, step)
+    book = LetterBook({"wie_behandelt.txt": (LETTERS_ROOT / "wie_behandelt.txt").read_text(encoding="utf-8")})
+    _, body = book.render("wie_behandelt", {"behandelaar_naam": "mevrouw De Vries."}, step)
     assert "door mevrouw De Vries." in body and ".." not in body

@@ -438,14 +438,20 @@ def _check_folder(folder: Path, form_roots: tuple[Path, ...]) -> list:
     from webapp.runtime.deploy import decode_bpmn
     from webapp.runtime.diagrams import parse_xml
     from webapp.runtime.errors import DiagramError
-    from webapp.runtime.organisations import CONFIG_FILENAME, load_config
+    from webapp.runtime.organisations import load_config
+    from webapp.runtime.packages import NotUtf8Error
     from webapp.scenarios.publish import gate
 
     try:
         config = load_config(folder, form_roots)
-    except UnicodeDecodeError as exc:
-        raise _Unreadable(f"{folder / CONFIG_FILENAME}: het bestand is geen geldige UTF-8 "
-                          f"(byte 0x{exc.object[exc.start]:02X}); sla het op als UTF-8") from exc
+    except NotUtf8Error as exc:
+        if exc.path.suffix == ".bpmn":  # the diagram's own reader says what is wrong, in Dutch
+            try:
+                decode_bpmn(exc.path.read_bytes(), exc.path.name)
+            except DiagramError as bad:
+                raise _Unreadable(f"{exc.path}: {_in_dutch(bad.problems[0]).message}") from exc
+        raise _Unreadable(f"{exc.path}: het bestand is geen geldige UTF-8 "
+                          f"(byte 0x{exc.byte:02X}); sla het op als UTF-8") from exc
     except (KlachtrouteError, OSError) as exc:
         raise _Unreadable(f"{folder}: de organisatie kan niet worden gelezen: {exc}") from exc
     files = {}

@@ -130,21 +130,20 @@ def _choice_values(runtime) -> set[str]:
     import json
 
     values: set[str] = set()
-    catalog = getattr(runtime, "forms", None)
-    roots = getattr(catalog, "roots", None) or []
-    for root in roots:
-        for path in root.glob("*-schema.json"):
-            try:
-                schema = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
+    texts = [config.forms.text(name) or "" for config in runtime.organisations.values()
+             for name in config.forms.names() if name.endswith("-schema.json")]
+    for text in texts:
+        try:
+            schema = json.loads(text)
+        except ValueError:
+            continue
+        for spec in (schema.get("properties") or {}).values():
+            if not isinstance(spec, dict):
                 continue
-            for spec in (schema.get("properties") or {}).values():
-                if not isinstance(spec, dict):
-                    continue
-                values.update(str(v) for v in spec.get("enum", []))
-                for option in spec.get("oneOf", []):
-                    if isinstance(option, dict):
-                        values.update(str(option.get(k)) for k in ("const", "title") if option.get(k))
+            values.update(str(v) for v in spec.get("enum", []))
+            for option in spec.get("oneOf", []):
+                if isinstance(option, dict):
+                    values.update(str(option.get(k)) for k in ("const", "title") if option.get(k))
     return values
 
 

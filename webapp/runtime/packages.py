@@ -50,6 +50,12 @@ class PackageError(ConfigError):
     """A package that cannot be read: the message names the file."""
 
 
+class NotUtf8Error(PackageError):
+    def __init__(self, path: Path, exc: UnicodeDecodeError) -> None:
+        super().__init__(f"{path}: geen UTF-8-tekst (byte 0x{exc.object[exc.start]:02X})")
+        self.path, self.byte = path, exc.object[exc.start]
+
+
 def check_name(name: str) -> None:
     """A file name a package may hold: no absolute paths, no `..`, only the known folders."""
     if not _NAME.match(name) or ".." in name:
@@ -135,6 +141,14 @@ def with_identity(files: Mapping[str, str], **values: str) -> dict[str, str]:
     return {**files, SETTINGS: text}
 
 
+def with_settings(files: Mapping[str, str], **changes: object) -> dict[str, str]:
+    """The package with top-level settings replaced (`intake={...}`): organisation.yaml is
+    written anew, so its comments are lost; for identity lines use `with_identity`."""
+    settings = {**settings_of(files), **changes}
+    text = yaml.safe_dump(settings, allow_unicode=True, sort_keys=False, width=100)
+    return {**files, SETTINGS: text}
+
+
 def _yaml_scalar(value: str) -> str:
     dumped = yaml.safe_dump(value, allow_unicode=True, default_flow_style=True, width=10_000).strip()
     return dumped.removesuffix("\n...").strip()
@@ -173,7 +187,7 @@ def _read(path: Path) -> str:
     except FileNotFoundError as exc:
         raise PackageError(f"{path}: bestaat niet") from exc
     except UnicodeDecodeError as exc:
-        raise PackageError(f"{path}: geen UTF-8-tekst") from exc
+        raise NotUtf8Error(path, exc) from exc
 
 
 def referenced_forms(diagrams: Iterable[str]) -> set[str]:

@@ -67,4 +67,5 @@ def compare_versions(org: str, old: int, new: int):
             "new": {"version": after.version, "xml": after.bpmn_xml}, "aspects": aspects}
     return render_template(
         "modeller_vergelijk.html", old=_summary(before), new=_summary(after), data=data,
-        files=package_changes(old_files, new_files), files_known=bool(old_files or new_files), called=called)
+        files=package_changes(old_files, new_files) if old_files and new_files else [],
+        files_known=bool(old_files) and bool(new_files), called=called)

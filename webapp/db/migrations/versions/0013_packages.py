@@ -41,12 +41,11 @@ def _template_packages() -> dict[str, dict[str, str]]:
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("diagram_versions") as batch:
-        batch.add_column(sa.Column("files", sa.JSON(), nullable=True))
-    with op.batch_alter_table("diagram_drafts") as batch:
-        batch.add_column(sa.Column("files", sa.JSON(), nullable=True))
-    with op.batch_alter_table("users") as batch:
-        batch.add_column(sa.Column("platform_admin", sa.Boolean(), nullable=False, server_default=sa.false()))
+    # Plain ADD COLUMN, never a batch copy: on SQLite a batch recreates `users`, and dropping the
+    # old table would cascade into user_roles.
+    op.add_column("diagram_versions", sa.Column("files", sa.JSON(), nullable=True))
+    op.add_column("diagram_drafts", sa.Column("files", sa.JSON(), nullable=True))
+    op.add_column("users", sa.Column("platform_admin", sa.Boolean(), nullable=False, server_default=sa.false()))
 
     conn = op.get_bind()
     orgs = dict(conn.execute(sa.text("SELECT slug, id FROM organisations")).all())
@@ -61,9 +60,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("platform_admin")
-    with op.batch_alter_table("diagram_drafts") as batch:
-        batch.drop_column("files")
-    with op.batch_alter_table("diagram_versions") as batch:
-        batch.drop_column("files")
+    op.drop_column("users", "platform_admin")
+    op.drop_column("diagram_drafts", "files")
+    op.drop_column("diagram_versions", "files")
