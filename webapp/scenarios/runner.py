@@ -26,6 +26,7 @@ from webapp.runtime.organisations import OrganisationConfig, load_config
 from webapp.runtime.service import Actor, Runtime
 from webapp.vocabulary import EventType, HumanTaskState
 
+from . import measure_steps
 from .model import Scenario, load_scenarios
 
 SCENARIO_DIR = "scenarios"
@@ -78,6 +79,9 @@ class _Run:
             self._complete(step)
         elif "message" in step:
             self._message(step)
+        elif "follow_up" in step:
+            self._expect_error(step, lambda: measure_steps.answer(self.runtime, self.config.slug,
+                                                                  self.instance_id, step))
         elif "advance" in step:
             self._advance_to(self._after(step["advance"]))
         elif "advance_to" in step:
@@ -149,14 +153,23 @@ class _Run:
     def _advance_to(self, target: datetime) -> None:
         if target < self.clock.now():
             raise ScenarioFailure(f"cannot move the clock back to {target.isoformat()}")
-        # Fire each timer at its own moment, as the worker would, so order is kept.
-        while (due := self.runtime.next_wakeup_at()) is not None and due < target:
+        # Fire each timer at its own moment, and raise each measure's follow-up task at the start
+        # of its promised date, as the worker would, so order is kept.
+        while (due := self._next_wakeup()) is not None and due < target:
             self.clock.set(max(due + timedelta(seconds=1), self.clock.now()))
-            if not self.runtime.fire_due_timers().timers:
+            if not self._worker_round():
                 break
         self.clock.set(target)
-        while self.runtime.fire_due_timers().timers:
+        while self._worker_round():
             pass
+
+    def _next_wakeup(self) -> datetime | None:
+        moments = [m for m in (self.runtime.next_wakeup_at(), measure_steps.next_follow_up_at(self.runtime)) if m]
+        return min(moments, default=None)
+
+    def _worker_round(self) -> bool:
+        fired = bool(self.runtime.fire_due_timers().timers)
+        return measure_steps.raise_follow_ups(self.runtime) > 0 or fired
 
     # -- expectations --------------------------------------------------------------------
 
@@ -219,6 +232,7 @@ class _Run:
             wanted = parse_deadline(expect["next_deadline"]) if expect["next_deadline"] else None
             if instance.next_wakeup_at != wanted:
                 problems.append(f"next deadline is {_show(instance.next_wakeup_at)}, expected {_show(wanted)}")
+        problems += measure_steps.expect_measures(self.runtime, self.config.slug, self.instance_id, expect)
         if problems:
             raise ScenarioFailure("; ".join(problems))
 
@@ -310,7 +324,7 @@ def run_scenario(config: OrganisationConfig, scenario: Scenario, forms: FormCata
             for number, step in enumerate(scenario.steps, start=1):
                 try:
                     run.step(step)
-                except (ScenarioFailure, KlachtrouteError) as exc:
+                except (ScenarioFailure, measure_steps.MeasureStepError, KlachtrouteError) as exc:
                     line = scenario.lines[number - 1] if number <= len(scenario.lines) else "?"
                     raise ScenarioFailure(f"step {number} (line {line}): {exc}") from exc
             if scenario.expect:
