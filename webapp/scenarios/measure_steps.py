@@ -54,6 +54,9 @@ def _find(found: list[Measure], text: str) -> Measure:
 def answer(runtime: Runtime, slug: str, instance_id: int, step: dict[str, Any]) -> None:
     """`follow_up: <part of the description>`: answer its "Maatregel gerealiseerd?" as the
     responsible role (or `as`), with `outcome`, `note` and, for uitgesteld, `new_date`."""
+    # The worker has had its round by now (the runner raises each task on its date as the clock
+    # moves; a simulation that moves the clock itself, such as the year generator, need not).
+    measures.raise_follow_ups(runtime)
     measure = _find(complaint_measures(runtime, instance_id), step["follow_up"])
     if not measures.task_open(measure):
         raise MeasureStepError(f"'{measures.FOLLOW_UP_TASK}' has not arrived for '{measure.description[:60]}' "

@@ -80,8 +80,7 @@ class _Run:
         elif "message" in step:
             self._message(step)
         elif "follow_up" in step:
-            self._expect_error(step, lambda: measure_steps.answer(self.runtime, self.config.slug,
-                                                                  self.instance_id, step))
+            self._follow_up(step)
         elif "advance" in step:
             self._advance_to(self._after(step["advance"]))
         elif "advance_to" in step:
@@ -130,6 +129,13 @@ class _Run:
         actor = Actor(self.actor_email(role), self.config.slug, frozenset({role}))
         self._expect_error(step, lambda: self.runtime.send_message(
             self.instance_id, step["message"], step.get("payload", {}), actor))
+
+    def _follow_up(self, step: dict[str, Any]) -> None:
+        try:
+            self._expect_error(step, lambda: measure_steps.answer(self.runtime, self.config.slug,
+                                                                  self.instance_id, step))
+        except measure_steps.MeasureStepError as exc:
+            raise ScenarioFailure(str(exc)) from exc
 
     def _after(self, spec: dict[str, int]) -> datetime:
         moment = self.clock.now()
@@ -324,7 +330,7 @@ def run_scenario(config: OrganisationConfig, scenario: Scenario, forms: FormCata
             for number, step in enumerate(scenario.steps, start=1):
                 try:
                     run.step(step)
-                except (ScenarioFailure, measure_steps.MeasureStepError, KlachtrouteError) as exc:
+                except (ScenarioFailure, KlachtrouteError) as exc:
                     line = scenario.lines[number - 1] if number <= len(scenario.lines) else "?"
                     raise ScenarioFailure(f"step {number} (line {line}): {exc}") from exc
             if scenario.expect:
