@@ -266,3 +266,30 @@ def test_the_external_committees_outcome_records_its_measures(db_engine, slug, f
     assert found, f"{slug}: no measure recorded by {source}"
     assert {m.responsible_role for m in found} == {role}
     assert all(m.due_on and m.description and m.status == MeasureStatus.OPEN for m in found)
+
+
+def test_a_measure_scenario_that_does_not_hold_fails_and_says_why_in_dutch():
+    from webapp.scenarios.runner import run_scenarios
+    from webapp.web.scenario_text import explain
+
+    config = load_config(BPMN / "skar")
+    [scenario, _] = load_scenarios(BPMN / "skar" / "scenarios" / "maatregelen.yaml")
+    # The same scenario with wrong expectations: a follow-up a day early, a measure never overdue.
+    steps = [dict(step) for step in scenario.steps]
+    for step in steps:
+        for item in step.get("expect", {}).get("follow_ups", []):
+            item["raised"] = "2026-03-26" if item.get("raised") == "2026-03-27" else item.get("raised")
+        if step.get("expect", {}).get("overdue_measures") == ["verschonen"]:
+            step["expect"] = {**step["expect"], "overdue_measures": []}
+    scenario.steps = steps
+    [result] = run_scenarios(config, [scenario])
+    assert "follow-up for 'verschonen' arrived on 2026-03-27, expected 2026-03-26" in result.failure
+    dutch = explain(f"scenario '{scenario.name}' faalt: {result.failure}")
+    assert "verwacht dat de taak 'Maatregel gerealiseerd?' voor 'verschonen' op 2026-03-26 komt" in dutch
+    assert "maar zij kwam op 2026-03-27" in dutch
+
+    scenario.steps = [s for s in steps if "follow_ups" not in s.get("expect", {})]
+    [result] = run_scenarios(config, [scenario])
+    dutch = explain(f"scenario '{scenario.name}' faalt: {result.failure}")
+    assert "te laat op het overzicht van de kwaliteitsfunctionaris: niets" in dutch
+    assert "maar daar staat: 'Het team noteert verschonen" in dutch

@@ -42,12 +42,16 @@ def complaint_measures(runtime: Runtime, instance_id: int) -> list[Measure]:
             or_(Measure.instance_id == instance_id, Measure.id.in_(linked))).order_by(Measure.id)))
 
 
+def _short(description: str) -> str:
+    """A measure in a message: its start, without the "; " that separates a message's problems."""
+    return description[:60].replace(";", ",")
+
+
 def _find(found: list[Measure], text: str) -> Measure:
     matches = [m for m in found if text in m.description]
     if len(matches) != 1:
-        shown = [m.description[:60] for m in found]
-        raise MeasureStepError(f"{len(matches)} measures of this complaint mention '{text}' (expected one); "
-                               f"its measures: {shown or 'none'}")
+        shown = [_short(m.description) for m in found]
+        raise MeasureStepError(f"measures mentioning '{text}': {len(matches)}, expected one, of {shown or 'none'}")
     return matches[0]
 
 
@@ -59,7 +63,7 @@ def answer(runtime: Runtime, slug: str, instance_id: int, step: dict[str, Any]) 
     measures.raise_follow_ups(runtime)
     measure = _find(complaint_measures(runtime, instance_id), step["follow_up"])
     if not measures.task_open(measure):
-        raise MeasureStepError(f"'{measures.FOLLOW_UP_TASK}' has not arrived for '{measure.description[:60]}' "
+        raise MeasureStepError(f"follow-up has not arrived for '{_short(measure.description)}' "
                                f"(promised {measure.due_on.isoformat()}, status {measure.status})")
     role = step.get("as") or measure.responsible_role
     new_date = date.fromisoformat(step["new_date"]) if step.get("new_date") else None
@@ -73,20 +77,20 @@ def _measure_problems(measure: Measure, want: dict[str, Any], today: date) -> li
               "status": measure.status, "scope": measure.scope, "outcome": measure.outcome,
               "feedback": measure.feedback_letter, "follow_up": measures.task_open(measure),
               "overdue": measures.is_overdue(measure, today)}
-    return [f"measure '{measure.description[:60]}': {key} is {actual[key]!r}, expected {value!r}"
+    return [f"measure '{_short(measure.description)}': {key} is {actual[key]!r}, expected {value!r}"
             for key, value in want.items() if key in actual and actual[key] != value]
 
 
 def expect_measures(runtime: Runtime, slug: str, instance_id: int, expect: dict[str, Any]) -> list[str]:
-    """The problems with the expectations `measures`, `follow_ups` and `overdue_measures`."""
+    """The problems with the expectations `measures`, `follow_ups` and `overdue_measures` (a
+    follow-up is the task "Maatregel gerealiseerd?"; webapp/web/scenario_text.py says them in Dutch)."""
     problems: list[str] = []
     found = complaint_measures(runtime, instance_id)
     today = measures.today()
     if "measures" in expect:
         wanted = expect["measures"]
         if len(wanted) != len(found):
-            problems.append(f"{len(found)} measure(s) recorded, expected {len(wanted)}: "
-                            f"{[m.description[:60] for m in found]}")
+            problems.append(f"measures recorded: {[_short(m.description) for m in found]}, expected {len(wanted)}")
         for measure, want in zip(found, wanted, strict=False):
             problems += _measure_problems(measure, want, today)
     if "follow_ups" in expect:
@@ -98,7 +102,7 @@ def expect_measures(runtime: Runtime, slug: str, instance_id: int, expect: dict[
                    if r.measure.id in ids]
         wanted = expect["overdue_measures"]
         if len(overdue) != len(wanted) or not all(any(w in d for d in overdue) for w in wanted):
-            problems.append(f"overdue on the quality officer's overview: {[d[:60] for d in overdue]}, "
+            problems.append(f"overdue on the quality officer's overview: {[_short(d) for d in overdue]}, "
                             f"expected {wanted}")
     return problems
 
@@ -111,22 +115,21 @@ def _follow_up_problems(runtime: Runtime, found: list[Measure], wanted: list[dic
     for want in wanted:
         measure = next((m for m in waiting if want["measure"] in m.description and m not in matched), None)
         if measure is None:
-            problems.append(f"no '{measures.FOLLOW_UP_TASK}' waits for a measure mentioning '{want['measure']}'")
+            problems.append(f"no follow-up waits for a measure mentioning '{want['measure']}'")
             continue
         matched.append(measure)
         if "role" in want and measure.responsible_role != want["role"]:
-            problems.append(f"'{measures.FOLLOW_UP_TASK}' for '{want['measure']}' is for role "
-                            f"'{measure.responsible_role}', expected '{want['role']}'")
+            problems.append(f"follow-up for '{want['measure']}' is for role '{measure.responsible_role}', "
+                            f"expected '{want['role']}'")
         raised = clock.to_local(measure.follow_up_at).date().isoformat()
         if "raised" in want and raised != want["raised"]:
-            problems.append(f"'{measures.FOLLOW_UP_TASK}' for '{want['measure']}' arrived on {raised}, "
-                            f"expected {want['raised']}")
+            problems.append(f"follow-up for '{want['measure']}' arrived on {raised}, expected {want['raised']}")
         if not _announced(runtime, measure):
-            problems.append(f"role '{measure.responsible_role}' was not told of '{measures.FOLLOW_UP_TASK}' "
-                            f"for '{want['measure']}'")
-    extra = [m.description[:60] for m in waiting if m not in matched]
+            problems.append(f"follow-up for '{want['measure']}' was not announced to role "
+                            f"'{measure.responsible_role}'")
+    extra = [_short(m.description) for m in waiting if m not in matched]
     if extra:
-        problems.append(f"unexpected '{measures.FOLLOW_UP_TASK}' for: {extra}")
+        problems.append(f"unexpected follow-up for: {extra}")
     return problems
 
 
