@@ -5,6 +5,7 @@ function (`measures.raise_follow_ups`) raises the tasks as the virtual clock pas
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from datetime import time as dtime
 from typing import Any
@@ -55,7 +56,8 @@ def _find(found: list[Measure], text: str) -> Measure:
     return matches[0]
 
 
-def answer(runtime: Runtime, slug: str, instance_id: int, step: dict[str, Any]) -> None:
+def answer(runtime: Runtime, slug: str, instance_id: int, step: dict[str, Any],
+           actor_email: Callable[[str], str]) -> None:
     """`follow_up: <part of the description>`: answer its "Maatregel gerealiseerd?" as the
     responsible role (or `as`), with `outcome`, `note` and, for uitgesteld, `new_date`."""
     # The worker has had its round by now (the runner raises each task on its date as the clock
@@ -68,7 +70,7 @@ def answer(runtime: Runtime, slug: str, instance_id: int, step: dict[str, Any]) 
     role = step.get("as") or measure.responsible_role
     new_date = date.fromisoformat(step["new_date"]) if step.get("new_date") else None
     given = measures.Answer(step["outcome"], step.get("note", ""), new_date)
-    measures.answer_follow_up(runtime, slug, measure.id, given, f"{role}@scenario", frozenset({role}))
+    measures.answer_follow_up(runtime, slug, measure.id, given, actor_email(role), frozenset({role}))
 
 
 def _measure_problems(measure: Measure, want: dict[str, Any], today: date) -> list[str]:

@@ -133,7 +133,7 @@ class _Run:
     def _follow_up(self, step: dict[str, Any]) -> None:
         try:
             self._expect_error(step, lambda: measure_steps.answer(self.runtime, self.config.slug,
-                                                                  self.instance_id, step))
+                                                                  self.instance_id, step, self.actor_email))
         except measure_steps.MeasureStepError as exc:
             raise ScenarioFailure(str(exc)) from exc
 
