@@ -153,6 +153,38 @@ def test_a_measure_is_followed_up_on_its_date_and_an_overdue_one_reaches_the_qua
         assert "Nieuwe werkafspraak ingevoerd." in letters[0].body
 
 
+def test_the_follow_up_is_a_task_in_the_inbox_of_the_responsible_role(db_engine):
+    runtime = _runtime(db_engine, "skar")
+    measure, virtual = _play_until_a_measure(runtime, "skar")
+    row = f'maatregelen#taak-{measure.id}"'
+    other_role = next(r for r in runtime.organisation("skar").roles if r != measure.responsible_role)
+    with clock.using_clock(virtual):
+        responsible = _login(runtime, "verantwoordelijk@skar.test", f"skar:{measure.responsible_role}")
+        colleague = _login(runtime, "collega@skar.test", f"skar:{other_role}")
+        virtual.set(max(virtual.now(), _at(measure.due_on - timedelta(days=1))))
+        measures.raise_follow_ups(runtime)
+        assert row not in responsible.get("/skar/inbox").get_data(as_text=True)
+
+        # On the promised date the task is a row of the responsible role's inbox, not of another role's.
+        virtual.set(_at(measure.due_on, 8))
+        measures.raise_follow_ups(runtime)
+        inbox = responsible.get("/skar/inbox").get_data(as_text=True)
+        assert row in inbox and measure.description[:40] in inbox
+        assert row not in colleague.get("/skar/inbox").get_data(as_text=True)
+        # The inbox's filters apply: not overdue yet, and it cannot be claimed.
+        assert row not in responsible.get("/skar/inbox?te_laat=1").get_data(as_text=True)
+        assert row not in responsible.get("/skar/inbox?status=mine").get_data(as_text=True)
+        assert row not in responsible.get(f"/skar/inbox?rol={other_role}").get_data(as_text=True)
+
+        # A day later it is overdue, and answered it leaves the inbox.
+        virtual.set(_at(measure.due_on + timedelta(days=1)))
+        overdue = responsible.get("/skar/inbox?te_laat=1").get_data(as_text=True)
+        assert row in overdue and "te laat" in overdue
+        measures.answer_follow_up(runtime, "skar", measure.id, measures.Answer("vervallen", "Niet meer nodig"),
+                                  "verantwoordelijk@skar.test", frozenset({measure.responsible_role}))
+        assert row not in responsible.get("/skar/inbox").get_data(as_text=True)
+
+
 def test_a_new_date_needs_a_reason_and_brings_a_new_task_and_dropping_is_kept(db_engine):
     runtime = _runtime(db_engine, "skar")
     measure, virtual = _play_until_a_measure(runtime, "skar")
@@ -233,3 +265,30 @@ def test_the_external_committees_outcome_records_its_measures(db_engine, slug, f
     assert found, f"{slug}: no measure recorded by {source}"
     assert {m.responsible_role for m in found} == {role}
     assert all(m.due_on and m.description and m.status == MeasureStatus.OPEN for m in found)
+
+
+def test_a_measure_scenario_that_does_not_hold_fails_and_says_why_in_dutch():
+    from webapp.scenarios.runner import run_scenarios
+    from webapp.web.scenario_text import explain
+
+    config = load_config(BPMN / "skar")
+    [scenario, _] = load_scenarios(BPMN / "skar" / "scenarios" / "maatregelen.yaml")
+    # The same scenario with wrong expectations: a follow-up a day early, a measure never overdue.
+    steps = [dict(step) for step in scenario.steps]
+    for step in steps:
+        for item in step.get("expect", {}).get("follow_ups", []):
+            item["raised"] = "2026-03-26" if item.get("raised") == "2026-03-27" else item.get("raised")
+        if step.get("expect", {}).get("overdue_measures") == ["verschonen"]:
+            step["expect"] = {**step["expect"], "overdue_measures": []}
+    scenario.steps = steps
+    [result] = run_scenarios(config, [scenario])
+    assert "follow-up for 'verschonen' arrived on 2026-03-27, expected 2026-03-26" in result.failure
+    dutch = explain(f"scenario '{scenario.name}' faalt: {result.failure}")
+    assert "verwacht dat de taak 'Maatregel gerealiseerd?' voor 'verschonen' op 2026-03-26 komt" in dutch
+    assert "maar zij kwam op 2026-03-27" in dutch
+
+    scenario.steps = [s for s in steps if "follow_ups" not in s.get("expect", {})]
+    [result] = run_scenarios(config, [scenario])
+    dutch = explain(f"scenario '{scenario.name}' faalt: {result.failure}")
+    assert "te laat op het overzicht van de kwaliteitsfunctionaris: niets" in dutch
+    assert "maar daar staat: 'Het team noteert verschonen" in dutch

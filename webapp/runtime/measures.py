@@ -271,15 +271,34 @@ def register(runtime: Runtime, slug: str, status: str | None = None, location: s
         if role:
             query = query.where(Measure.responsible_role == role)
         measures = list(session.scalars(query.order_by(Measure.due_on, Measure.id).limit(2000)))
-        refs: dict[int, list[str]] = {}
-        for mid, reference in session.execute(
-                select(MeasureComplaint.measure_id, Instance.reference)
-                .join(Instance, Instance.id == MeasureComplaint.instance_id)
-                .where(MeasureComplaint.measure_id.in_([m.id for m in measures]))
-                .order_by(Instance.reference)):
-            refs.setdefault(mid, []).append(reference)
-    rows = [MeasureRow(m, tuple(refs.get(m.id, ())), is_overdue(m, on), task_open(m)) for m in measures]
+        rows = _rows(session, measures, on)
     return sorted(rows, key=lambda r: (not r.overdue, r.measure.due_on, r.measure.id))
+
+
+def _rows(session: Session, measures: list[Measure], on: date) -> list[MeasureRow]:
+    """The measures with the references of the complaints they are linked to."""
+    refs: dict[int, list[str]] = {}
+    for mid, reference in session.execute(
+            select(MeasureComplaint.measure_id, Instance.reference)
+            .join(Instance, Instance.id == MeasureComplaint.instance_id)
+            .where(MeasureComplaint.measure_id.in_([m.id for m in measures]))
+            .order_by(Instance.reference)):
+        refs.setdefault(mid, []).append(reference)
+    return [MeasureRow(m, tuple(refs.get(m.id, ())), is_overdue(m, on), task_open(m)) for m in measures]
+
+
+def waiting_tasks(runtime: Runtime, slug: str, roles: frozenset[str], limit: int = 100) -> list[MeasureRow]:
+    """The "Maatregel gerealiseerd?" tasks that wait for these roles, for the inbox: the longest
+    overdue first. A task belongs to the responsible role; the responsible person is a name a form
+    gave, not an account, so it is shown, not used to route."""
+    on = today()
+    with runtime.sessions() as session:
+        measures = list(session.scalars(
+            select(Measure).join(Organisation, Organisation.id == Measure.organisation_id)
+            .where(Organisation.slug == slug, Measure.status.in_(OPEN_STATES), Measure.follow_up_at.is_not(None),
+                   Measure.responsible_role.in_(sorted(roles)))
+            .order_by(Measure.due_on, Measure.id).limit(limit)))
+        return _rows(session, measures, on)
 
 
 def waiting_count(runtime: Runtime, slug: str, roles: frozenset[str]) -> int:

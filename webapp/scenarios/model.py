@@ -19,6 +19,20 @@ _TASK = {
                         "due": {"type": ["string", "null"]}}},
     ]
 }
+_DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+_MEASURE_STATUS = {"enum": ["open", "gerealiseerd", "uitgesteld", "vervallen"]}
+_MEASURE = {  # a measure of the complaint in the register; only the keys given are compared
+    "type": "object", "additionalProperties": False, "minProperties": 1,
+    "properties": {"description": {"type": "string"}, "role": {"type": "string"},
+                   "person": {"type": ["string", "null"]}, "location": {"type": ["string", "null"]},
+                   "due": _DATE, "status": _MEASURE_STATUS, "scope": {"enum": ["klacht", "organisatie"]},
+                   "outcome": {"type": ["string", "null"]}, "feedback": {"type": "boolean"},
+                   "follow_up": {"type": "boolean"}, "overdue": {"type": "boolean"}},
+}
+_FOLLOW_UP = {  # an open "Maatregel gerealiseerd?" task
+    "type": "object", "required": ["measure"], "additionalProperties": False,
+    "properties": {"measure": {"type": "string"}, "role": {"type": "string"}, "raised": _DATE},
+}
 _EXPECT = {
     "type": "object",
     "additionalProperties": False,
@@ -35,6 +49,9 @@ _EXPECT = {
         "decisions": {"type": "object", "additionalProperties": {"type": "string"}},
         "data": {"type": "object"},
         "next_deadline": {"type": ["string", "null"]},
+        "measures": {"type": "array", "items": _MEASURE},
+        "follow_ups": {"type": "array", "items": _FOLLOW_UP},
+        "overdue_measures": {"type": "array", "items": {"type": "string"}},
     },
 }
 _DURATION = {
@@ -51,6 +68,11 @@ STEP_SCHEMA = {
          "additionalProperties": False},
         {"required": ["message"], "properties": {
             "message": {"type": "string"}, "payload": {"type": "object"}, "as": {"type": "string"},
+            "expect_error": {"type": "string"}},
+         "additionalProperties": False},
+        {"required": ["follow_up", "outcome"], "properties": {
+            "follow_up": {"type": "string"}, "outcome": {"enum": ["gerealiseerd", "uitgesteld", "vervallen"]},
+            "note": {"type": "string"}, "new_date": _DATE, "as": {"type": "string"},
             "expect_error": {"type": "string"}},
          "additionalProperties": False},
         {"required": ["advance"], "properties": {"advance": _DURATION}, "additionalProperties": False},

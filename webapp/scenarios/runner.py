@@ -26,6 +26,7 @@ from webapp.runtime.organisations import OrganisationConfig, load_config
 from webapp.runtime.service import Actor, Runtime
 from webapp.vocabulary import EventType, HumanTaskState
 
+from . import measure_steps
 from .model import Scenario, load_scenarios, parse_scenarios
 
 SCENARIO_DIR = "scenarios"
@@ -78,6 +79,8 @@ class _Run:
             self._complete(step)
         elif "message" in step:
             self._message(step)
+        elif "follow_up" in step:
+            self._follow_up(step)
         elif "advance" in step:
             self._advance_to(self._after(step["advance"]))
         elif "advance_to" in step:
@@ -127,6 +130,13 @@ class _Run:
         self._expect_error(step, lambda: self.runtime.send_message(
             self.instance_id, step["message"], step.get("payload", {}), actor))
 
+    def _follow_up(self, step: dict[str, Any]) -> None:
+        try:
+            self._expect_error(step, lambda: measure_steps.answer(self.runtime, self.config.slug,
+                                                                  self.instance_id, step, self.actor_email))
+        except measure_steps.MeasureStepError as exc:
+            raise ScenarioFailure(str(exc)) from exc
+
     def _after(self, spec: dict[str, int]) -> datetime:
         moment = self.clock.now()
         local = clock.to_local(moment)
@@ -149,14 +159,23 @@ class _Run:
     def _advance_to(self, target: datetime) -> None:
         if target < self.clock.now():
             raise ScenarioFailure(f"cannot move the clock back to {target.isoformat()}")
-        # Fire each timer at its own moment, as the worker would, so order is kept.
-        while (due := self.runtime.next_wakeup_at()) is not None and due < target:
+        # Fire each timer at its own moment, and raise each measure's follow-up task at the start
+        # of its promised date, as the worker would, so order is kept.
+        while (due := self._next_wakeup()) is not None and due < target:
             self.clock.set(max(due + timedelta(seconds=1), self.clock.now()))
-            if not self.runtime.fire_due_timers().timers:
+            if not self._worker_round():
                 break
         self.clock.set(target)
-        while self.runtime.fire_due_timers().timers:
+        while self._worker_round():
             pass
+
+    def _next_wakeup(self) -> datetime | None:
+        moments = [m for m in (self.runtime.next_wakeup_at(), measure_steps.next_follow_up_at(self.runtime)) if m]
+        return min(moments, default=None)
+
+    def _worker_round(self) -> bool:
+        fired = bool(self.runtime.fire_due_timers().timers)
+        return measure_steps.raise_follow_ups(self.runtime) > 0 or fired
 
     # -- expectations --------------------------------------------------------------------
 
@@ -219,6 +238,7 @@ class _Run:
             wanted = parse_deadline(expect["next_deadline"]) if expect["next_deadline"] else None
             if instance.next_wakeup_at != wanted:
                 problems.append(f"next deadline is {_show(instance.next_wakeup_at)}, expected {_show(wanted)}")
+        problems += measure_steps.expect_measures(self.runtime, self.config.slug, self.instance_id, expect)
         if problems:
             raise ScenarioFailure("; ".join(problems))
 

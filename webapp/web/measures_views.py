@@ -49,6 +49,19 @@ def measure_tasks_waiting() -> int:
 
 
 @bp.app_template_global()
+def measure_inbox_tasks(flt) -> list[measures.MeasureRow]:
+    """The "Maatregel gerealiseerd?" tasks of the user's roles, as inbox rows under the inbox's own
+    filters (role, location, overdue, reference). They cannot be claimed: "Door mij opgepakt" hides them."""
+    org, roles = getattr(g, "org", None), getattr(g, "roles", None)
+    if org is None or not roles or flt.status == "mine":
+        return []
+    rows = measures.waiting_tasks(runtime(), org.slug, frozenset({flt.role}) & roles if flt.role else roles)
+    reference = flt.reference.strip().upper()
+    return [r for r in rows if (not flt.location or r.measure.location == flt.location)
+            and (not flt.overdue or r.overdue) and (not reference or any(reference in x for x in r.references))]
+
+
+@bp.app_template_global()
 def measure_register_counts(slug: str) -> list[tuple[str, str, int]]:
     """(status key, label, count) of the register now, overdue first (for the reports page)."""
     counts = measures.status_counts(runtime(), slug)

@@ -11,6 +11,12 @@ _HEAD = re.compile(r"^scenario '(?P<name>.+?)' faalt: (?P<rest>.*)$", re.S)
 _STEP = re.compile(r"^step (?P<number>\d+) \(line (?P<line>[^)]+)\): (?P<rest>.*)$", re.S)
 _FINAL = re.compile(r"^final expectations: (?P<rest>.*)$", re.S)
 STATUS = {"running": "loopt", "completed": "afgesloten"}
+FOLLOW_UP = "'Maatregel gerealiseerd?'"
+MEASURE_FIELDS = {"description": "de omschrijving", "role": "de verantwoordelijke rol", "person": "de verantwoordelijke",
+                  "location": "de locatie", "due": "de beloofde datum", "status": "de status", "scope": "de soort",
+                  "outcome": "de toelichting", "feedback": "een brief aan de klager na realisatie",
+                  "follow_up": f"de taak {FOLLOW_UP} open", "overdue": "te laat"}
+VALUES = {"True": "ja", "False": "nee", "None": "leeg"}
 
 
 def _list(text: str, names: Mapping[str, str]) -> str:
@@ -60,6 +66,27 @@ def _rules(names: Mapping[str, str]) -> list[tuple[re.Pattern[str], Callable[[re
          lambda m: f"verwacht dat het gegeven '{m[1]}' {m[3]} is, maar het is {m[2]}"),
         (r"^next deadline is (.*), expected (.*)$",
          lambda m: f"verwacht als volgende termijn {m[2]}, maar die is {m[1]}"),
+        (r"^measure '(.*)': (\w+) is (.*), expected (.*)$",
+         lambda m: f"verwacht bij de maatregel '{m[1]}' als {MEASURE_FIELDS.get(m[2], m[2])} "
+                   f"{VALUES.get(m[4], m[4])}, maar dat is {VALUES.get(m[3], m[3])}"),
+        (r"^measures recorded: (.*), expected (\d+)$",
+         lambda m: f"verwacht {m[2]} maatregel(en) in het register, maar vastgelegd is: {lst(m[1])}"),
+        (r"^measures mentioning '(.*)': (\d+), expected one, of (.*)$",
+         lambda m: f"verwacht één maatregel met '{m[1]}', maar dat zijn er {m[2]}; de maatregelen: {lst(m[3])}"),
+        (r"^no follow-up waits for a measure mentioning '(.*)'$",
+         lambda m: f"verwacht dat de taak {FOLLOW_UP} klaarstaat voor de maatregel '{m[1]}', maar die staat niet klaar"),
+        (r"^follow-up has not arrived for '(.*)' \(promised (.+), status (.+)\)$",
+         lambda m: f"de taak {FOLLOW_UP} voor de maatregel '{m[1]}' staat niet klaar (beloofd op {m[2]}, status {m[3]})"),
+        (r"^follow-up for '(.*)' is for role '(.+)', expected '(.+)'$",
+         lambda m: f"verwacht dat de taak {FOLLOW_UP} voor '{m[1]}' bij de rol '{m[3]}' ligt, maar zij ligt bij '{m[2]}'"),
+        (r"^follow-up for '(.*)' arrived on (.+), expected (.+)$",
+         lambda m: f"verwacht dat de taak {FOLLOW_UP} voor '{m[1]}' op {m[3]} komt, maar zij kwam op {m[2]}"),
+        (r"^follow-up for '(.*)' was not announced to role '(.+)'$",
+         lambda m: f"de rol '{m[2]}' kreeg geen melding van de taak {FOLLOW_UP} voor '{m[1]}'"),
+        (r"^unexpected follow-up for: (.*)$", lambda m: f"onverwacht staat {FOLLOW_UP} klaar voor: {lst(m[1])}"),
+        (r"^overdue on the quality officer's overview: (.*), expected (.*)$",
+         lambda m: f"verwacht als te laat op het overzicht van de kwaliteitsfunctionaris: {lst(m[2])}, "
+                   f"maar daar staat: {lst(m[1])}"),
         (r"^expected an error with '(.+)', but the step succeeded$",
          lambda m: f"verwacht dat deze stap geweigerd wordt ('{m[1]}'), maar hij lukte"),
         (r"^expected an error with '(.+)', got: (.*)$",
