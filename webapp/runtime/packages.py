@@ -41,7 +41,7 @@ FORMS_ROOT = Path(__file__).resolve().parents[2] / "forms"
 MAX_FILES = 1_000
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_PACKAGE_BYTES = 20 * 1024 * 1024
-_NAME = re.compile(r"^(?:(?:forms|letters|scenarios)/)?[A-Za-z0-9][A-Za-z0-9_.-]*(?:/[A-Za-z0-9][A-Za-z0-9_.-]*)?$")
+_NAME = re.compile(r"^(?:(?:forms|letters|scenarios)/)?[A-Za-z0-9_][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_][A-Za-z0-9_.-]*)?$")
 _SUFFIXES = {FORMS: (".json",), LETTERS: (".txt",), SCENARIOS: (".yaml", ".yml")}
 _SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 
