@@ -177,6 +177,15 @@ def publish_settings(runtime: Runtime):
     return publish
 
 
+def open_draft(owner, org: str = "testorg") -> int:
+    """As a process owner in the browser: a new draft of the current version; returns its id."""
+    import re
+
+    made = owner.post(f"/{org}/procesontwerp/pakket", {}, page=f"/{org}/procesontwerp/pakket")
+    assert made.status_code == 302, made.get_data(as_text=True)
+    return int(re.search(r"/concept/(\d+)/", made.headers["Location"]).group(1))
+
+
 @pytest.fixture
 def add_organisation(runtime: Runtime):
     """Add an organisation folder (a fixture's or a real one of bpmn/) to the runtime and deploy it."""

@@ -1,8 +1,8 @@
 """The form editor's field builder in headless Chromium against the live server: a process
 owner opens a new form, adds a choice field and a long text shown only for one of its
 answers, sees both in the preview, saves, and finds the schema the builder wrote; opened
-again, the builder reads it back. Saved forms go to a folder of the test's own: nothing under
-forms/ or tests/fixtures/forms is written. Leaves a screenshot in /tmp/formbouwer.png."""
+again, the builder reads it back. Saved forms go into a draft package in the database: nothing
+under forms/ or tests/fixtures/forms is written. Leaves a screenshot in /tmp/formbouwer.png."""
 
 from __future__ import annotations
 
@@ -11,15 +11,15 @@ import subprocess
 
 import pytest
 
+from webapp.runtime.deploy import load_draft, save_draft
 from webapp.runtime.organisations import REPO_ROOT
 
 from .conftest import PASSWORD
 from .test_e2e_portal import axe_serious
-from .test_formconditions import writable_forms
 
 BUILD = REPO_ROOT / "webapp" / "web" / "static" / "build" / "formeditor.js"
 ASSETS = REPO_ROOT / "webapp" / "web" / "assets"
-URL = "/testorg/procesontwerp/formulieren/testorg-gesprek-schema.json"
+FORM = "testorg-gesprek-schema.json"
 WAIT = 20
 
 
@@ -39,7 +39,8 @@ def test_a_process_owner_builds_a_form_with_a_conditional_field(formeditor_bundl
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
-    folder = writable_forms(runtime, tmp_path)
+    draft_id = save_draft(runtime, "testorg", runtime.organisation("testorg").read_diagram_files()[0], "pieter@test.nl")
+    url = f"/testorg/procesontwerp/concept/{draft_id}/formulieren/{FORM}"
     make_user("pieter@test.nl", "testorg:procesbeheerder")
     driver = chrome
     wait = WebDriverWait(driver, WAIT)
@@ -66,7 +67,7 @@ def test_a_process_owner_builds_a_form_with_a_conditional_field(formeditor_bundl
     driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
     wait.until(lambda d: "/login" not in d.current_url)
 
-    driver.get(live_server + URL)
+    driver.get(live_server + url)
     css("#veldenbouwer")
     assert "Dit formulier heeft nog geen velden." in css("#bouwer-velden").text
     # The builder speaks for the form; the JSON view is folded away.
@@ -99,8 +100,9 @@ def test_a_process_owner_builds_a_form_with_a_conditional_field(formeditor_bundl
     driver.find_element(By.CSS_SELECTOR, 'button[name="actie"][value="opslaan"]').click()
     wait.until(lambda d: "is opgeslagen" in d.find_element(By.TAG_NAME, "main").text)
 
-    schema = json.loads((folder / "testorg-gesprek-schema.json").read_text(encoding="utf-8"))
-    ui = json.loads((folder / "testorg-gesprek-uischema.json").read_text(encoding="utf-8"))
+    saved = load_draft(runtime, "testorg", draft_id).files  # into the draft's package, not a file
+    schema = json.loads(saved["forms/testorg-gesprek-schema.json"])
+    ui = json.loads(saved["forms/testorg-gesprek-uischema.json"])
     assert schema["properties"] == {
         "soort_melding": {"type": "string", "title": "Soort melding", "oneOf": [
             {"const": "klacht", "title": "Klacht"}, {"const": "iets_anders", "title": "Iets anders"}]},

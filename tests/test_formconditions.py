@@ -5,14 +5,16 @@ exactly then, and the renderer's help text says when to fill it in."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from werkzeug.datastructures import MultiDict
 
+from webapp.runtime.deploy import load_draft
 from webapp.runtime.forms import FormCatalog, FormValidationError
 from webapp.web import formconditions
 from webapp.web.formrender import build_fields, parse_submission
+
+from .conftest import open_draft
 
 # What the field builder writes for: a choice, a text shown (and then required) for "anders",
 # and a yes/no question shown for "anders" whose follow-up is shown for "ja".
@@ -113,27 +115,19 @@ def test_the_rendered_field_says_when_to_fill_it_in():
         "data-toon-als": "terugbellen", "data-toon-als-id": "veld-terugbellen", "data-toon-als-waarde": "ja"}
 
 
-def writable_forms(runtime, tmp_path: Path) -> Path:
-    """Saved forms go to a folder of the test's own, searched first: nothing under forms/ or
-    tests/fixtures/forms is written."""
-    folder = tmp_path / "forms"
-    folder.mkdir()
-    runtime.forms = FormCatalog(folder, *getattr(runtime.forms, "roots", (runtime.forms.root,)))
-    return folder
-
-
 def test_the_editor_accepts_what_the_builder_writes(browser, make_user, runtime, tmp_path):
     """Through the form editor on the database: the builder's JSON passes the checks, saves, and
     the preview shows the conditional field."""
-    forms_folder = writable_forms(runtime, tmp_path)
     make_user("pieter@test.nl", "testorg:procesbeheerder")
     browser.login("pieter@test.nl")
     owner = browser
-    url = "/testorg/procesontwerp/formulieren/testorg-gesprek-schema.json"
+    draft_id = open_draft(owner)
+    url = f"/testorg/procesontwerp/concept/{draft_id}/formulieren/testorg-gesprek-schema.json"
     body = {"schema": json.dumps(SCHEMA), "ui_schema": json.dumps(UI)}
     preview = owner.client.post(url + "/voorbeeld", data=body, headers={"X-CSRFToken": owner.csrf(url)})
     assert preview.get_json()["problems"] == []
     assert 'name="omschrijving"' in preview.get_json()["html"]
     saved = owner.post(url, {**body, "actie": "opslaan"}, page=url)
     assert saved.status_code == 302
-    assert json.loads((forms_folder / "testorg-gesprek-uischema.json").read_text())["telefoon"] == UI["telefoon"]
+    saved_files = load_draft(runtime, "testorg", draft_id).files
+    assert json.loads(saved_files["forms/testorg-gesprek-uischema.json"])["telefoon"] == UI["telefoon"]

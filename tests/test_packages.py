@@ -17,10 +17,10 @@ from webapp.cli import main as cli
 from webapp.db.models import DiagramDraft, HumanTask, OutboxMessage
 from webapp.db.session import make_session_factory
 from webapp.runtime import package_io, packages
+from webapp.runtime.actors import Actor
 from webapp.runtime.errors import FormValidationError
 from webapp.runtime.organisations import config_from_files, load_config
 from webapp.runtime.service import Runtime
-from webapp.runtime.actors import Actor
 from webapp.scenarios import publish
 
 from .conftest import PASSWORD, Browser

@@ -23,6 +23,7 @@ from webapp.scenarios.model import ScenarioFormatError, parse_scenarios
 
 from .access import log_access
 from .auth import runtime
+from .modeller_layout import add_layout, needs_layout
 from .modeller_views import _draft, bp, draft_config, process_owner
 from .package_scenarios import run_one_scenario
 
@@ -40,6 +41,8 @@ def package_start(org: str):
             return render_template("pakket_start.html")
         current = runtime().organisation(org)
         xml, deps = current.read_diagram_files()
+        if needs_layout(xml):  # a diagram loaded without a drawing gets one, as the modeller shows it
+            xml = add_layout(xml, current.name)
         draft_id = deployment.save_draft(runtime(), org, xml, current_user.email, "nieuw concept", dependencies=deps)
         flash(f"Concept {draft_id} is gemaakt van de versie in gebruik.")
         return redirect(url_for("modeller.package", org=org, draft_id=draft_id))
