@@ -36,6 +36,7 @@ class Membership:
     session_version: int = 1
     # The locations a role covers, per organisation and role; a role not named covers all.
     locations: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    platform_admin: bool = False  # creates organisations; opens no complaint
 
     def roles_in(self, slug: str) -> frozenset[str]:
         return self.roles.get(slug, frozenset())
@@ -110,7 +111,7 @@ def membership(session: Session, user_id: int) -> Membership | None:
         if covered:
             locations.setdefault(slug, {})[role] = tuple(covered)
     return Membership(user.id, user.email, user.name, {k: frozenset(v) for k, v in roles.items()},
-                      user.session_version, locations)
+                      user.session_version, locations, bool(user.platform_admin))
 
 
 @cache

@@ -51,7 +51,8 @@ def _safe_url(url: str) -> str:
               help="Into an empty database: N complaints per organisation, received last year and run through "
                    "the real procedures (for trying out the inbox, traces and reports).")
 def load(demo_users: bool, demo_complaints: int) -> None:
-    """Store the organisations of bpmn/ and deploy their diagrams where changed."""
+    """Store the organisations of bpmn/ and import their templates (diagram, forms, letters, settings,
+    scenarios) as a version where changed, until a process owner publishes a version of their own."""
     from webapp.bootstrap import build_runtime
     from webapp.demo import DEMO_PASSWORD, create_demo_users
     from webapp.runtime import clock
@@ -62,12 +63,16 @@ def load(demo_users: bool, demo_complaints: int) -> None:
     # A demo's first diagrams are older than the year of complaints that run on them.
     deployed_at = clock.now() - timedelta(days=DEMO_DAYS + 30) if demo else clock.now()
     with clock.using_clock(clock.VirtualClock(deployed_at)) if demo else contextlib.nullcontext():
-        for slug, config in runtime.organisations.items():
+        for slug, config in sorted(runtime.registry.templates.items()):
+            owner = _published_by_owner(runtime, slug)
+            if owner:  # the template is version 1; after that the process owners own the procedure
+                click.echo(f"{config.name}: {owner} published a version of its own; the template is not loaded")
+                continue
             try:
                 version_id = runtime.deploy(slug, note="loaded from bpmn/")
             except KlachtrouteError as exc:
                 raise click.ClickException(f"{config.name}: {exc}") from exc
-            click.echo(f"{config.name}: diagram version id {version_id}")
+            click.echo(f"{config.name}: version id {version_id}")
     if demo_complaints:
         _load_demo_complaints(runtime, demo_complaints)
     if demo_users:
@@ -75,6 +80,19 @@ def load(demo_users: bool, demo_complaints: int) -> None:
         click.echo(f"\nDemo users (password for all: {DEMO_PASSWORD}):")
         for organisation, label, email in users:
             click.echo(f"  {organisation:<26} {label:<32} {email}")
+
+
+def _published_by_owner(runtime, slug: str) -> str | None:
+    """Who published the organisation's current version, unless it was `klachtroute load` itself."""
+    from sqlalchemy import select
+
+    from webapp.db.models import DiagramVersion, Organisation
+    from webapp.runtime.steps import SYSTEM
+
+    with runtime.sessions() as session:
+        by = session.scalar(select(DiagramVersion.deployed_by).join(Organisation)
+                            .where(Organisation.slug == slug).order_by(DiagramVersion.version.desc()).limit(1))
+    return by if by and by != SYSTEM else None
 
 
 def _empty(runtime) -> bool:
@@ -141,8 +159,9 @@ def users() -> None:
 @click.argument("email")
 @click.option("--name", default="", help="Full name.")
 @click.option("--role", "roles", multiple=True, help="organisation:role, e.g. samen-kinderopvang:manager_ve (repeatable).")
+@click.option("--platform-admin", is_flag=True, help="May create organisations (a role above the organisations).")
 @click.password_option(help="The password (asked when not given).")
-def users_add(email: str, name: str, roles: tuple[str, ...], password: str) -> None:
+def users_add(email: str, name: str, roles: tuple[str, ...], platform_admin: bool, password: str) -> None:
     """Add a user."""
     from webapp.accounts import add_user
     from webapp.bootstrap import build_runtime
@@ -150,10 +169,11 @@ def users_add(email: str, name: str, roles: tuple[str, ...], password: str) -> N
     runtime = build_runtime()
     try:
         with runtime.write_sessions.begin() as session:
-            add_user(session, runtime.organisations, email, name, password, list(roles))
+            user = add_user(session, runtime.organisations, email, name, password, list(roles))
+            user.platform_admin = platform_admin
     except KlachtrouteError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"user {email} added")
+    click.echo(f"user {email} added" + (" (platform administrator)" if platform_admin else ""))
 
 
 @users.command("list")

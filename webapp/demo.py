@@ -27,6 +27,9 @@ def demo_name(index: int) -> str:
     return f"{FIRST[index % len(FIRST)]} {LAST[(index * 7 + index // len(FIRST)) % len(LAST)]}"
 
 
+PLATFORM_ADMIN = "platformbeheer@klachtroute.demo"
+
+
 def create_demo_users(runtime: Runtime) -> list[tuple[str, str, str]]:
     """Creates the missing demo users; returns (organisation, role label, email) for all of them."""
     created = []
@@ -41,4 +44,9 @@ def create_demo_users(runtime: Runtime) -> list[tuple[str, str, str]]:
                                  [f"{slug}:{role}"])
                     created.append((config.name, label, email))
                     index += 1
+        # One platform administrator: creates new organisations from a template (/beheer/organisaties).
+        if session.scalar(select(User.id).where(User.email == PLATFORM_ADMIN)) is None:
+            add_user(session, runtime.organisations, PLATFORM_ADMIN, "Platformbeheer", DEMO_PASSWORD,
+                     []).platform_admin = True
+        created.append(("(alle organisaties)", "Platformbeheerder", PLATFORM_ADMIN))
     return created

@@ -49,6 +49,12 @@ class Registry:
             self._org_ids[slug], self._org_slugs[org_id] = org_id, slug
         return self._org_ids[slug]
 
+    def forget_organisation(self, slug: str) -> None:
+        """Forget what this process knew of an organisation (one that was just removed again)."""
+        org_id = self._org_ids.pop(slug, None)
+        self._org_slugs.pop(org_id, None)
+        self.packages.forget(slug)
+
     def slug_for(self, session: Session, org_id: int) -> str:
         """The slug of a stored organisation (cached; read in the caller's session)."""
         if org_id not in self._org_slugs:

@@ -15,7 +15,7 @@ from webapp.runtime import audit, clock, packages
 from webapp.runtime.deploy import Deployment, compare_diagrams, dependencies_for, screen_all
 from webapp.runtime.diagrams import parse_diagram
 from webapp.runtime.errors import ConfigError, ConflictError, DiagramError, DiagramProblem
-from webapp.runtime.organisations import OrganisationConfig
+from webapp.runtime.organisations import OrganisationConfig, config_from_files
 
 from .gate import check_in_child
 
@@ -45,11 +45,10 @@ def gate(config: OrganisationConfig, xml: str | bytes, dependencies: dict[str, s
 def draft_package(runtime, slug: str, files: dict[str, str] | None) -> OrganisationConfig:
     """The package a draft forms: its own forms, letters, settings and scenarios (`files`), or
     those of the current version."""
-    current = runtime.organisation(slug)
     if files is None:
-        return current
+        return runtime.organisation(slug)
     try:
-        return current.with_files(dict(files))
+        return config_from_files(dict(files), slug=slug)
     except ConfigError as exc:
         raise DiagramError([DiagramProblem(f"de instellingen kloppen niet: {exc}", file=packages.SETTINGS)]) from exc
 
@@ -117,6 +116,7 @@ def deploy(runtime, slug: str, xml: str | bytes, actor_email: str, note: str,
                             "bekijk de nieuwe versie en probeer het opnieuw") from exc
     # Only after the commit: an id of a rolled-back insert can be handed out again.
     runtime.specs.get(deployment.version_id, lambda: parsed)
+    runtime.registry.packages.forget(slug)  # this process sees the new version at once
     return deployment
 
 

@@ -95,6 +95,7 @@ def create_app(runtime: Runtime | None = None, **config: Any) -> Flask:
         measures_views,
         modeller_views,
         oversight_views,
+        platform_views,
         portal_views,
         public_report_views,
         registration,
@@ -108,7 +109,7 @@ def create_app(runtime: Runtime | None = None, **config: Any) -> Flask:
     auth.init_app(app)
     for module in (auth, staff, complaints, incidents_views, intake, api, trace_views, modeller_views,
                    reports_views, documents_views, registration, oversight_views, access, colleagues,
-                   account_views, twofactor_views, sso, portal_views, logbook):
+                   account_views, twofactor_views, sso, portal_views, logbook, platform_views):
         app.register_blueprint(module.bp)
     app.register_blueprint(measures_views.bp)
     app.register_blueprint(public_report_views.bp)

@@ -58,6 +58,10 @@ class WebUser(UserMixin):
     def organisations(self) -> list[str]:
         return sorted(self.member.roles)
 
+    @property
+    def platform_admin(self) -> bool:
+        return self.member.platform_admin
+
 
 def runtime() -> Runtime:
     return current_app.extensions["klachtroute"]

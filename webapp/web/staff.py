@@ -102,7 +102,7 @@ def countdown(due_at: datetime, now: datetime, calendar: WorkingDayCalendar) -> 
 @login_required
 def home():
     orgs = current_user.organisations
-    if len(orgs) == 1:
+    if len(orgs) == 1 and not current_user.platform_admin:
         return redirect(url_for("staff.inbox", org=orgs[0]))
     configs = [runtime().organisations[o] for o in orgs if o in runtime().organisations]
     return render_template("home.html", organisations=configs)
