@@ -26,7 +26,8 @@ from webapp.runtime.instructions import render_instructions
 from . import queries, timeline
 from .access import current_viewer, log_page, task_or_404
 from .auth import organisation_page, runtime, writer_required
-from .formrender import build_fields, parse_submission, past_date_errors, raw_values
+from .formparse import parse_submission, raw_values
+from .formrender import build_fields, past_date_errors
 
 bp = Blueprint("staff", __name__)
 
