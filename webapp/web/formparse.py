@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from .formschema import SCALARS, Spec, bool_text, html_value, lookup, root_specs
+from .formschema import SCALARS, Spec, bool_text, html_value, lookup, root_specs, walk
 
 _DUTCH_DATE = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})")
 _INTEGER = re.compile(r"[+-]?\d+")
@@ -56,6 +56,17 @@ def _from_choice(spec: Spec, text: str) -> Any:
     return _convert(spec, text)
 
 
+def _keeps_current(spec: Spec) -> bool:
+    return spec.readonly or spec.widget == "unsupported" or (spec.widget == "hidden" and spec.kind not in SCALARS)
+
+
+def reads_current(schema: dict[str, Any], ui_schema: dict[str, Any]) -> bool:
+    """Whether parsing a post of this form needs the current data: it has fields that keep
+    their current value (read-only, unsupported, hidden lists and groups)."""
+    specs, _ = root_specs(schema, ui_schema)
+    return any(_keeps_current(spec) for spec in walk(specs))
+
+
 def _kept(spec: Spec, current: Mapping[str, Any] | None) -> tuple[bool, Any]:
     found, value = lookup(current, spec.name)
     if found:
@@ -68,7 +79,7 @@ def _kept(spec: Spec, current: Mapping[str, Any] | None) -> tuple[bool, Any]:
 def _parsed(spec: Spec, form: Mapping[str, Any], current: Mapping[str, Any] | None) -> tuple[bool, Any]:
     # Read-only, unsupported and hidden non-scalar fields are never taken from the post, so
     # a crafted request cannot change them; they keep the current value.
-    if spec.readonly or spec.widget == "unsupported" or (spec.widget == "hidden" and spec.kind not in SCALARS):
+    if _keeps_current(spec):
         return _kept(spec, current)
     if spec.widget == "group":
         sub = _parse(spec.children, form, current)
@@ -129,4 +140,4 @@ def raw_values(form: Mapping[str, Any]) -> dict[str, str | list[str]]:
             result[key] = items[0] if len(items) == 1 else items
     return result
 
-__all__ = ["parse_submission", "raw_values"]
+__all__ = ["parse_submission", "raw_values", "reads_current"]
