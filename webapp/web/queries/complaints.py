@@ -1,5 +1,6 @@
 """Complaints as the staff pages and the API read them: the list, one complaint with its
-tasks, history and letters, the Berichten page, the audit chain's check."""
+tasks, history, letters and documents, the Berichten page, the audit chain's check, the
+diagram versions a complaint in incident can move to."""
 
 from __future__ import annotations
 
@@ -9,7 +10,16 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from webapp.db.models import AuditChainHead, AuditEvent, HumanTask, Instance, Organisation, OutboxMessage
+from webapp.db.models import (
+    AuditChainHead,
+    AuditEvent,
+    DiagramVersion,
+    Document,
+    HumanTask,
+    Instance,
+    Organisation,
+    OutboxMessage,
+)
 from webapp.runtime import audit
 from webapp.vocabulary import InstanceStatus
 
@@ -102,5 +112,28 @@ def instance(session: Session, instance_id: int) -> Instance | None:
     return session.get(Instance, instance_id)
 
 
+def document_of(session: Session, instance_id: int, document_id: int) -> Document | None:
+    """A document of this complaint (an id of another complaint's document finds nothing)."""
+    return session.scalar(select(Document).where(Document.id == document_id, Document.instance_id == instance_id))
+
+
+def known_locations(session: Session, organisation_id: int, limit: int = 200) -> list[str]:
+    """The locations of earlier complaints, sorted (suggestions where none are configured)."""
+    return sorted(x for x in session.scalars(select(Instance.location).distinct().where(
+        Instance.organisation_id == organisation_id, Instance.location.is_not(None)).limit(limit)) if x)
+
+
+def diagram_versions(session: Session, organisation_id: int) -> list[Any]:
+    """Rows of (id, version, deployed_at) of the organisation's diagram versions, newest first."""
+    return list(session.execute(select(DiagramVersion.id, DiagramVersion.version, DiagramVersion.deployed_at)
+                                .where(DiagramVersion.organisation_id == organisation_id)
+                                .order_by(DiagramVersion.version.desc())))
+
+
+def diagram_version_of(session: Session, instance_id: int) -> int | None:
+    return session.scalar(select(Instance.diagram_version_id).where(Instance.id == instance_id))
+
+
 __all__ = ["ComplaintRecords", "Page", "chain_check", "complaint_by_reference", "complaint_list",
-           "complaint_records", "instance", "open_complaint", "outbox_page", "paged"]
+           "complaint_records", "diagram_version_of", "diagram_versions", "document_of", "instance",
+           "known_locations", "open_complaint", "outbox_page", "paged"]
