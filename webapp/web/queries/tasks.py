@@ -88,17 +88,22 @@ def _view(runtime: Runtime, session: Session, viewer: Viewer, row: HumanTask, in
                     may_open_complaint(session, viewer, instance.id), claimer, completed_by_name)
 
 
+def _opened(runtime: Runtime, session: Session, viewer: Viewer, slug: str, task_id: int,
+            with_view: bool) -> OpenedTask | None:
+    found = open_task(session, viewer, task_id)
+    if found is None:
+        return None
+    row, instance = found
+    view = _view(runtime, session, viewer, row, instance) if with_view else None
+    return OpenedTask(row, instance, slug, viewer, view)
+
+
 def task_for_viewer(runtime: Runtime, viewer: Viewer, slug: str, task_id: int, *,
                     with_view: bool = True) -> OpenedTask | None:
     """The task, if the viewer may open it (else None: a 404), with its view unless the caller
-    needs the row only (completing a task needs no history)."""
+    needs the row only (completing a task needs no history). One read session."""
     with runtime.sessions() as session:
-        found = open_task(session, viewer, task_id)
-        if found is None:
-            return None
-        row, instance = found
-        view = _view(runtime, session, viewer, row, instance) if with_view else None
-    return OpenedTask(row, instance, slug, viewer, view)
+        return _opened(runtime, session, viewer, slug, task_id, with_view)
 
 
 def task_view(runtime: Runtime, opened: OpenedTask) -> TaskView:
@@ -112,10 +117,10 @@ def task_for_member(runtime: Runtime, member: Any, task_id: int, *, with_view: b
     the task's organisation must be configured and the member must hold a role there."""
     with runtime.sessions() as session:
         slug = organisation_of_task(session, task_id)
-    if slug is None or slug not in runtime.organisations or not member.roles_in(slug):
-        return None
-    viewer = Viewer(runtime.organisation_id(slug), member.user_id, member.email, member.grants_in(slug))
-    return task_for_viewer(runtime, viewer, slug, task_id, with_view=with_view)
+        if slug is None or slug not in runtime.organisations or not member.roles_in(slug):
+            return None
+        viewer = Viewer(runtime.organisation_id(slug), member.user_id, member.email, member.grants_in(slug))
+        return _opened(runtime, session, viewer, slug, task_id, with_view)
 
 
 def task_by_engine_id(session: Session, engine_task_id: str) -> tuple[int, str] | None:
