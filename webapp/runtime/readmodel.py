@@ -10,10 +10,12 @@ from typing import TYPE_CHECKING, Any
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy.orm import Session
 
 from webapp.db.models import Instance
 
 from .errors import NotFound
+from .steps import LoadedWorkflow
 
 if TYPE_CHECKING:
     from .service import Runtime
@@ -74,7 +76,15 @@ class TaskSnapshot:
 
 
 def task_snapshot(runtime: Runtime, instance_id: int, task_id: str) -> TaskSnapshot:
-    loaded = runtime.load(instance_id)
+    return _task_snapshot(runtime.load(instance_id), task_id)
+
+
+def task_snapshot_in(runtime: Runtime, session: Session, instance: Instance, task_id: str) -> TaskSnapshot:
+    """As task_snapshot, with the workflow restored in the caller's session (a page's one read)."""
+    return _task_snapshot(runtime.work.restore(session, instance), task_id)
+
+
+def _task_snapshot(loaded: LoadedWorkflow, task_id: str) -> TaskSnapshot:
     task = loaded.task(task_id)
     if task is None:
         last = loaded.workflow.last_task

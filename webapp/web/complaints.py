@@ -8,15 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
-from sqlalchemy import func, select
 
-from webapp.db.models import HumanTask, Instance, OutboxMessage
+from webapp.db.models import HumanTask, Instance
 from webapp.deadlines import complaint_terms, deadline_state
 from webapp.runtime import clock, readmodel
 from webapp.runtime.errors import ConflictError, KlachtrouteError
 
 from . import queries
-from .access import complaint_or_404, current_viewer, log_page
+from .access import current_viewer, log_page
 from .auth import organisation_page, runtime, writer_required
 
 bp = Blueprint("complaints", __name__)
@@ -69,10 +68,10 @@ def instance_of(org: str, reference: str) -> Instance:
 
 def _instance(org: str, reference: str) -> Instance:
     with runtime().sessions() as session:
-        instance = session.scalar(select(Instance).where(Instance.reference == reference))
-        if instance is None or instance.organisation_id != queries.org_id(session, org):
-            abort(404)
-    return complaint_or_404(instance)
+        instance = queries.open_complaint(session, current_viewer(), reference)
+    if instance is None:
+        abort(404)
+    return instance
 
 
 @bp.route("/<org>/klachten")
@@ -83,17 +82,8 @@ def index(org: str):
     page_no = max(1, request.args.get("pagina", 1, type=int) or 1)
     size = 25
     with runtime().sessions() as session:
-        query = select(Instance).where(queries.visible_complaints(current_viewer()))
-        if search:
-            query = query.where(Instance.reference.ilike(f"%{search}%"))
-        if status in ("running", "completed"):
-            query = query.where(Instance.status == status)
-        total = session.scalar(select(func.count()).select_from(query.subquery()))
-        pages = max(1, -(-total // size))
-        page_no = min(page_no, pages)  # a page past the end shows the last one
-        rows = session.scalars(query.order_by(Instance.created_at.desc(), Instance.id.desc())
-                               .limit(size).offset((page_no - 1) * size)).all()
-    return render_template("complaints.html", rows=rows, total=total, page=page_no, pages=pages,
+        found = queries.complaint_list(session, current_viewer(), search, status, page_no, size)
+    return render_template("complaints.html", rows=found.rows, total=found.total, page=found.page, pages=found.pages,
                            search=search, status=status)
 
 
@@ -105,11 +95,8 @@ def show(org: str, reference: str):
     snapshot = readmodel.snapshot(runtime(), instance.id)  # data, and the messages it waits for now
     data, waiting = snapshot.data, sorted({w.name for w in snapshot.waiting})
     with runtime().sessions() as session:
-        tasks = list(session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id)
-                                     .order_by(HumanTask.id)))
-        events = queries.history(session, instance.id)
-        messages = list(session.scalars(select(OutboxMessage).where(OutboxMessage.instance_id == instance.id)
-                                        .order_by(OutboxMessage.id)))
+        records = queries.complaint_records(session, instance.id)
+    tasks, events, messages = records.tasks, records.events, records.messages
     return render_template("complaint.html", instance=instance, data=data, tasks=tasks, events=events,
                            messages=messages, deadlines=sorted(
                                deadlines(tasks, events) + complaint_terms(
@@ -156,15 +143,10 @@ def revoke_portal_link(org: str, reference: str):
 @organisation_page
 def audit_check(org: str):
     """The auditors' check of the organisation's hash chain."""
-    from webapp.db.models import AuditChainHead
-    from webapp.runtime import audit
-
     if not g.roles & AUDIT_READERS:
         abort(403, description="Het logboek controleren is voor auditors en procesbeheerders.")
     with runtime().sessions() as session:
-        org_id = queries.org_id(session, org)
-        checked, problems = audit.verify(session, org_id)
-        head = session.get(AuditChainHead, org_id)
+        checked, problems, head = queries.chain_check(session, runtime().organisation_id(org))
     return render_template("audit.html", checked=checked, problems=problems, head=head)
 
 
@@ -176,18 +158,6 @@ def outbox(org: str):
     page_no = max(1, request.args.get("pagina", 1, type=int) or 1)
     size = 25
     with runtime().sessions() as session:
-        # The letters of the complaints the user may open; account mail (one-time links) never.
-        query = (select(OutboxMessage, Instance.reference).join(Instance, Instance.id == OutboxMessage.instance_id)
-                 .where(OutboxMessage.organisation_id == queries.org_id(session, org),
-                        queries.visible_complaints(current_viewer())))
-        if status in ("pending", "held", "sent", "failed"):
-            query = query.where(OutboxMessage.status == status)
-        if kind in ("letter", "notification"):
-            query = query.where(OutboxMessage.kind == kind)
-        total = session.scalar(select(func.count()).select_from(query.subquery()))
-        pages = max(1, -(-total // size))
-        page_no = min(page_no, pages)  # a page past the end shows the last one
-        rows = session.execute(query.order_by(OutboxMessage.id.desc()).limit(size)
-                               .offset((page_no - 1) * size)).all()
-    return render_template("berichten.html", rows=rows, total=total, page=page_no,
-                           pages=pages, status=status, kind=kind)
+        found = queries.outbox_page(session, current_viewer(), status, kind, page_no, size)
+    return render_template("berichten.html", rows=found.rows, total=found.total, page=found.page,
+                           pages=found.pages, status=status, kind=kind)

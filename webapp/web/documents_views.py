@@ -16,11 +16,10 @@ from __future__ import annotations
 import os
 
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, request, url_for
-from sqlalchemy import select
 
 from webapp import documents
-from webapp.db.models import Document
 
+from . import queries
 from .auth import organisation_page, runtime, writer_required
 from .complaints import instance_of
 
@@ -112,8 +111,7 @@ def upload(org: str, reference: str):
 def download(org: str, reference: str, document_id: int):
     instance = instance_of(org, reference)
     with runtime().sessions() as session:
-        row = session.scalar(select(Document).where(Document.id == document_id,
-                                                    Document.instance_id == instance.id))
+        row = queries.document_of(session, instance.id, document_id)
     if row is None:
         abort(404)
     response = Response(row.content, mimetype=row.content_type)

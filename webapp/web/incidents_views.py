@@ -5,10 +5,8 @@ move to another diagram version or cancel with a reason; auditors read along."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from webapp import reports
-from webapp.db.models import DiagramVersion
 from webapp.runtime import migration
 from webapp.runtime.errors import KlachtrouteError
 from webapp.runtime.incidents import list_incidents
@@ -44,10 +42,7 @@ def index(org: str):
     _require_reader(org)
     with runtime().sessions() as session:
         views = list_incidents(session, org)
-        versions = list(session.execute(
-            select(DiagramVersion.id, DiagramVersion.version, DiagramVersion.deployed_at)
-            .where(DiagramVersion.organisation_id == queries.org_id(session, org))
-            .order_by(DiagramVersion.version.desc())))
+        versions = queries.diagram_versions(session, runtime().organisation_id(org))
     names = {}
     for view in views:
         if view.element_id:
@@ -56,10 +51,8 @@ def index(org: str):
 
 
 def _element_name(instance_id: int, element_id: str) -> str | None:
-    from webapp.db.models import Instance
-
     with runtime().sessions() as session:
-        version_id = session.scalar(select(Instance.diagram_version_id).where(Instance.id == instance_id))
+        version_id = queries.diagram_version_of(session, instance_id)
     try:
         documents = runtime().diagram(version_id).documents.values()
     except KlachtrouteError:

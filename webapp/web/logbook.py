@@ -5,13 +5,9 @@ hash chain; this page reads it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
 from flask import Blueprint, abort, g, render_template, request
-from sqlalchemy import func, or_, select
-
-from webapp.clock import AMSTERDAM
-from webapp.db.models import AuditEvent, Instance, User
 
 from . import queries, timeline
 from .auth import organisation_page, runtime
@@ -59,25 +55,6 @@ def _filter() -> LogFilter:
                      page=max(1, request.args.get("pagina", 1, type=int) or 1))
 
 
-def _query(org_id: int, flt: LogFilter):
-    query = (select(AuditEvent, Instance.reference).outerjoin(Instance, Instance.id == AuditEvent.instance_id)
-             .where(AuditEvent.organisation_id == org_id))
-    if flt.start:
-        query = query.where(AuditEvent.occurred_at >= datetime.combine(flt.start, time(), AMSTERDAM))
-    if flt.end:
-        query = query.where(AuditEvent.occurred_at < datetime.combine(flt.end + timedelta(days=1), time(), AMSTERDAM))
-    if flt.reference:
-        query = query.where(Instance.reference.ilike(f"%{flt.reference}%"))
-    if flt.event_type:
-        query = query.where(AuditEvent.event_type == flt.event_type)
-    if flt.actor:
-        # By name or address; "systeem" finds what the engine did.
-        wanted = "system" if flt.actor.lower() == "systeem" else flt.actor
-        emails = select(User.email).where(or_(User.name.ilike(f"%{wanted}%"), User.email.ilike(f"%{wanted}%")))
-        query = query.where(or_(AuditEvent.actor.in_(emails), AuditEvent.actor.ilike(f"%{wanted}%")))
-    return query
-
-
 @bp.route("/<org>/logboek")
 @organisation_page
 def index(org: str):
@@ -85,12 +62,10 @@ def index(org: str):
         abort(403, description="Het logboek is voor auditors en procesbeheerders.")
     flt = _filter()
     with runtime().sessions() as session:
-        query = _query(queries.org_id(session, org), flt)
-        total = session.scalar(select(func.count()).select_from(query.subquery()))
-        pages = max(1, -(-total // PAGE_SIZE))
-        flt.page = min(flt.page, pages)
-        rows = session.execute(query.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
-                               .limit(PAGE_SIZE).offset((flt.page - 1) * PAGE_SIZE)).all()
+        found = queries.audit_log_page(session, runtime().organisation_id(org), start=flt.start, end=flt.end,
+                                       reference=flt.reference, event_type=flt.event_type, actor=flt.actor,
+                                       page=flt.page, size=PAGE_SIZE)
+    flt.page, rows, total, pages = found.page, found.rows, found.total, found.pages
     entries = timeline.build([event for event, _ in rows], hidden=set())
     return render_template("logboek.html", rows=list(zip(rows, entries, strict=True)), total=total, pages=pages,
                            flt=flt, event_types=sorted(timeline.LABELS.items(), key=lambda item: item[1]))

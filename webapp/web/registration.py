@@ -9,16 +9,14 @@ from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from webapp import documents
-from webapp.db.models import Instance
 from webapp.intake import CHANNEL_LABELS, MAX_LENGTH, RELATIONS, IntakeRefused, IntakeRules
 from webapp.registration import STAFF_CHANNELS, register_complaint
 from webapp.runtime import clock
 from webapp.runtime.errors import NotFound
 
-from . import documents_views
+from . import documents_views, queries
 from .auth import organisation_page, runtime, writer_required
 
 bp = Blueprint("registration", __name__)
@@ -84,6 +82,4 @@ def form(org: str):
 def _known_locations(org: str) -> list[str]:
     """Without a configured list: the locations of earlier complaints, as suggestions."""
     with runtime().sessions() as session:
-        org_id = runtime().organisation_id(org)
-        return sorted(x for x in session.scalars(select(Instance.location).distinct().where(
-            Instance.organisation_id == org_id, Instance.location.is_not(None)).limit(200)) if x)
+        return queries.known_locations(session, runtime().organisation_id(org))

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from handlers.dutch import meervoud
 from handlers.working_days import WorkingDayCalendar
-from webapp.db.models import HumanTask, Instance, Organisation
+from webapp.db.models import HumanTask, Instance
 from webapp.intake import RELATIONS
-from webapp.runtime import clock, readmodel
+from webapp.runtime import clock
 from webapp.runtime.errors import (
     ConflictError,
     FormValidationError,
@@ -24,9 +24,10 @@ from webapp.runtime.errors import (
 from webapp.runtime.instructions import render_instructions
 
 from . import formconditions, queries, timeline
-from .access import current_viewer, log_page, task_or_404
+from .access import current_viewer, log_page
 from .auth import organisation_page, runtime, writer_required
-from .formrender import build_fields, parse_submission, past_date_errors, raw_values
+from .formparse import parse_submission, raw_values, reads_current
+from .formrender import build_fields, past_date_errors
 
 bp = Blueprint("staff", __name__)
 
@@ -114,12 +115,10 @@ def task_link(engine_task_id):
     """The link in a notification email: the task's page in its organisation. A task of an
     organisation where the user holds no role is a 404, like every other page."""
     with runtime().sessions() as session:
-        found = session.execute(select(HumanTask.id, Organisation.slug)
-                                .join(Organisation, Organisation.id == HumanTask.organisation_id)
-                                .where(HumanTask.task_id == str(engine_task_id))).first()
-    if found is None or not current_user.roles_in(found.slug):
+        found = queries.task_by_engine_id(session, str(engine_task_id))
+    if found is None or not current_user.roles_in(found[1]):
         abort(404)
-    return redirect(url_for("staff.task", org=found.slug, task_id=found.id))
+    return redirect(url_for("staff.task", org=found[1], task_id=found[0]))
 
 
 @bp.route("/<org>/")
@@ -146,33 +145,32 @@ def _page_size() -> int:
     return current_app.config["PAGE_SIZE"]
 
 
-def _task_row(org: str, task_id: int) -> tuple[HumanTask, Instance]:
-    with runtime().sessions() as session:
-        found = session.execute(select(HumanTask, Instance).join(Instance, Instance.id == HumanTask.instance_id)
-                                .where(HumanTask.id == task_id)).first()
-        if found is None:
-            abort(404)
-        row, instance = found
-        if queries.org_id(session, org) != row.organisation_id:
-            abort(404)
-    task_or_404(row.id)  # need-to-know: webapp.web.queries.visible_tasks
-    return row, instance
+def _opened(org: str, task_id: int, *, with_view: bool = True) -> queries.OpenedTask:
+    """The task, if the current user may open it (the one rule: queries.open_task); else 404."""
+    opened = queries.task_for_viewer(runtime(), current_viewer(), org, task_id, with_view=with_view)
+    if opened is None:
+        abort(404)
+    return opened
 
 
-def task_context(row: HumanTask, instance: Instance) -> dict[str, Any]:
-    snapshot = readmodel.task_snapshot(runtime(), instance.id, row.task_id)  # no SpiffWorkflow objects here
-    data, instructions = snapshot.data, ""
-    if snapshot.instructions:
+def task_context(opened: queries.OpenedTask) -> dict[str, Any]:
+    """What task.html shows: the row, its complaint, and the read model's view of the task
+    (read now when the task was opened without it)."""
+    view = opened.view or queries.task_view(runtime(), opened)
+    instructions = ""
+    if view.instructions:
         try:
-            instructions = render_instructions(snapshot.instructions, data)
+            instructions = render_instructions(view.instructions, view.data)
         except Exception:  # noqa: BLE001 - a broken instruction must not hide the task
-            instructions = snapshot.instructions
-    with runtime().sessions() as session:
-        events = queries.history(session, instance.id)
-        colleagues = queries.colleagues(session, g.org.slug, row.role) if row.role else []
-    completed_by = timeline.names_of([row.completed_by or ""]).get(row.completed_by or "", row.completed_by)
-    return {"row": row, "instance": instance, "data": data, "instructions": instructions, "events": events,
-            "colleagues": colleagues, "completed_by_name": completed_by}
+            instructions = view.instructions
+    return {"row": opened.row, "instance": opened.instance, "data": view.data, "instructions": instructions,
+            "events": view.events, "colleagues": view.colleagues, "completed_by_name": view.completed_by_name,
+            "can_open_complaint": view.can_open_complaint}
+
+
+def current_values(row: HumanTask, data: dict[str, Any], schema: dict) -> dict[str, Any]:
+    """The form's current values: the task data its schema names, with the saved draft over them."""
+    return {**{k: v for k, v in data.items() if k in schema.get("properties", {})}, **(row.draft or {})}
 
 
 def task_forms(instance: Instance):
@@ -190,33 +188,27 @@ def form_parts(row: HumanTask, instance: Instance) -> tuple[dict, dict]:
 @bp.route("/<org>/taken/<int:task_id>", methods=["GET", "POST"])
 @organisation_page
 def task(org: str, task_id: int):
-    row, instance = _task_row(org, task_id)
+    # A post reads the task row only: the workflow is restored once, in the step's transaction,
+    # unless the form keeps current values or the page must be shown again.
+    opened = _opened(org, task_id, with_view=request.method == "GET")
+    row, instance = opened.row, opened.instance
     log_page(instance, "taak")
     schema, ui_schema = form_parts(row, instance)
-    context = task_context(row, instance)
-    with runtime().sessions() as session:  # a medewerker sees the task, not the complaint page
-        context["can_open_complaint"] = queries.may_open_complaint(session, current_viewer(), instance.id)
-    current = {**{k: v for k, v in context["data"].items() if k in schema.get("properties", {})}, **(row.draft or {})}
-    values = current
-    errors = []
+    errors: list = []
     status = 200
     if request.method == "POST":
         writer_required()
         if row.state != "ready":
             flash("Deze taak is niet meer open.")
             return redirect(url_for("staff.task", org=org, task_id=task_id))
+        if reads_current(schema, ui_schema):
+            opened = replace(opened, view=queries.task_view(runtime(), opened))
+        current = current_values(row, opened.view.data if opened.view else {}, schema)
         submitted = parse_submission(schema, ui_schema, request.form, current=current)
         # An answer to a question that is not shown ("alleen tonen als") is neither checked nor kept.
         submitted = formconditions.drop_hidden(schema, ui_schema, submitted)
-        # What was typed wins; read-only fields keep their current value.
-        values = {**current, **raw_values(request.form)}
         if request.form.get("actie") == "opslaan":
-            try:
-                runtime().save_draft(row.id, g.actor, submitted)
-            except (ConflictError, NotFound, PermissionDenied) as exc:
-                return _refused(org, exc)
-            flash("Uw concept is opgeslagen.")
-            return redirect(url_for("staff.task", org=org, task_id=task_id))
+            return _save_draft(org, row, submitted)
         try:
             _check_past_dates(row, instance, schema, ui_schema, submitted)
             runtime().complete_task(instance.id, row.task_id, g.actor, submitted)
@@ -230,8 +222,21 @@ def task(org: str, task_id: int):
         else:
             flash(f"Taak '{row.name}' is afgerond voor klacht {instance.reference}.")
             return redirect(url_for("staff.inbox", org=org))
+    context = task_context(opened)
+    values = current_values(row, context["data"], schema)
+    if request.method == "POST":  # what was typed wins; read-only fields keep their current value
+        values = {**values, **raw_values(request.form)}
     fields = formconditions.annotate(build_fields(schema, ui_schema, values, errors), schema, ui_schema)
     return render_template("task.html", fields=fields, errors=errors, schema=schema, **context), status
+
+
+def _save_draft(org: str, row: HumanTask, submitted: dict[str, Any]):
+    try:
+        runtime().save_draft(row.id, g.actor, submitted)
+    except (ConflictError, NotFound, PermissionDenied) as exc:
+        return _refused(org, exc)
+    flash("Uw concept is opgeslagen.")
+    return redirect(url_for("staff.task", org=org, task_id=row.id))
 
 
 def _check_past_dates(row: HumanTask, instance: Instance, schema: dict, ui_schema: dict,
@@ -261,7 +266,7 @@ def _refused(org: str, exc: Exception):
 @organisation_page
 def assign(org: str, task_id: int, actie: str):
     writer_required()
-    row, _ = _task_row(org, task_id)
+    row = _opened(org, task_id, with_view=False).row
     if actie == "oppakken":
         assignee = (int(current_user.id), current_user.email)
         message = "U heeft de taak opgepakt."

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import g
-from sqlalchemy import select
 
-from webapp.db.models import AuditEvent, User
+from webapp.db.models import AuditEvent
 from webapp.vocabulary import EventType
 
+from . import queries
 from .auth import runtime
 
 LABELS = {
@@ -42,12 +42,11 @@ class Entry:
 
 def names_of(emails: Iterable[str]) -> dict[str, str]:
     """Email -> name for the users among `emails`."""
-    wanted = sorted({e for e in emails if e and "@" in e})
+    wanted = [e for e in emails if e and "@" in e]
     if not wanted:
         return {}
     with runtime().sessions() as session:
-        return {email: name for email, name in session.execute(
-            select(User.email, User.name).where(User.email.in_(wanted))) if name}
+        return queries.names_by_email(session, wanted)
 
 
 def recipient_label(recipient: str, roles: dict[str, str]) -> str:

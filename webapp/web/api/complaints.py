@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from flask import g, jsonify
-from sqlalchemy import select
 
 from webapp.accounts import Membership
-from webapp.db.models import HumanTask, Instance, Organisation, OutboxMessage
 
 from .. import access, queries, staff
 from ..auth import runtime
@@ -29,19 +27,15 @@ def _recipient(recipient: str) -> tuple[str, str | None]:
 def complaint(reference: str):
     member: Membership = g.member
     with runtime().sessions() as session:
-        found = session.execute(select(Instance, Organisation.slug, Organisation.name)
-                                .join(Organisation, Organisation.id == Instance.organisation_id)
-                                .where(Instance.reference == reference.strip().upper())).first()
-        if found is None:
-            raise ApiError(404, "Deze klacht bestaat niet, of u heeft er geen toegang toe.")
-        instance, slug, org_name = found
-        if not may(member, slug, lambda s, v: queries.may_open_complaint(s, v, instance.id)):
-            raise ApiError(404, "Deze klacht bestaat niet, of u heeft er geen toegang toe.")
-        tasks = list(session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id)
-                                     .order_by(HumanTask.created_at, HumanTask.id)))
-        messages = list(session.scalars(select(OutboxMessage).where(OutboxMessage.instance_id == instance.id)
-                                        .order_by(OutboxMessage.created_at, OutboxMessage.id)))
-        events = queries.history(session, instance.id)
+        found = queries.complaint_by_reference(session, reference.strip().upper())
+    if found is None:
+        raise ApiError(404, "Deze klacht bestaat niet, of u heeft er geen toegang toe.")
+    instance, slug, org_name = found
+    if not may(member, slug, lambda s, v: queries.may_open_complaint(s, v, instance.id)):
+        raise ApiError(404, "Deze klacht bestaat niet, of u heeft er geen toegang toe.")
+    with runtime().sessions() as session:
+        records = queries.complaint_records(session, instance.id, chronological=True)
+    tasks, messages, events = records.tasks, records.messages, records.events
     access.log_access(instance.organisation_id, instance.id, member.user_id, member.email, "api-klacht")
     outbox = []
     for message in messages:

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from flask import g, jsonify, url_for
-from sqlalchemy import select
 
 from webapp import intake
 from webapp.accounts import Membership
-from webapp.db.models import Instance
 from webapp.runtime import clock
 from webapp.runtime.errors import (
     NotFound as RuntimeNotFound,
 )
 
-from .. import ratelimit
+from .. import queries, ratelimit
 from ..auth import runtime
 from .base import (
     PUBLIC_BODY_LIMIT,
@@ -50,9 +48,8 @@ def submit_complaint(org: str):
     except RuntimeNotFound:  # configured, but no diagram deployed
         raise ApiError(404, "Deze organisatie neemt nog geen klachten aan.") from None
     with runtime().sessions() as session:
-        status, kind = session.execute(select(Instance.status, Instance.complaint_type)
-                                       .where(Instance.id == started.instance_id)).one()
-    response = jsonify({"reference": started.reference, "status": status, "type": kind})
+        instance = queries.instance(session, started.instance_id)
+    response = jsonify({"reference": started.reference, "status": instance.status, "type": instance.complaint_type})
     response.status_code = 201
     response.headers["Location"] = url_for("api.complaint", reference=started.reference)
     return response
@@ -80,7 +77,7 @@ def register_complaint(org: str):
     except RuntimeNotFound:
         raise ApiError(404, "Deze organisatie neemt nog geen klachten aan.") from None
     with runtime().sessions() as session:
-        instance = session.get(Instance, done.instance_id)
+        instance = queries.instance(session, done.instance_id)
     response = jsonify({"reference": done.reference, "status": instance.status, "type": instance.complaint_type,
                         "received_at": iso(instance.received_at), "registered_late": done.late,
                         "claimed_task_id": done.claimed_task_id})

@@ -6,12 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import current_app, g, jsonify, request
-from sqlalchemy import false, func, or_, select
-from sqlalchemy.orm import Session
 
 from webapp.accounts import Membership
-from webapp.db.models import HumanTask, Instance, Organisation, User
-from webapp.runtime import clock
+from webapp.db.models import HumanTask
 from webapp.runtime.errors import (
     ConflictError,
     FormValidationError,
@@ -49,18 +46,6 @@ from .base import (
 # -- tasks -------------------------------------------------------------------------------
 
 
-def _org_ids(session: Session, slugs: list[str]) -> dict[str, int]:
-    rows = session.execute(select(Organisation.slug, Organisation.id).where(Organisation.slug.in_(slugs)))
-    return {slug: oid for slug, oid in rows}
-
-
-def _visible(member: Membership, org_ids: dict[str, int]):
-    """Which open tasks a caller sees: the inbox's rule (queries.visible_tasks) per organisation."""
-    conditions = [queries.visible_tasks(queries.Viewer(oid, member.user_id, member.email, member.grants_in(slug)))
-                  for slug, oid in org_ids.items()]
-    return or_(*conditions) if conditions else false()
-
-
 @bp.get("/tasks")
 @authenticated
 def tasks():
@@ -81,57 +66,32 @@ def tasks():
             raise ApiError(404, "Deze organisatie is onbekend, of u heeft er geen rol.")
         slugs = [wanted]
     with runtime().sessions() as session:
-        org_ids = _org_ids(session, slugs)
-        slug_of = {oid: slug for slug, oid in org_ids.items()}
-        base = (select(HumanTask, Instance.reference, Instance.complaint_type, User.id, User.name, User.email)
-                .join(Instance, Instance.id == HumanTask.instance_id)
-                .outerjoin(User, User.id == HumanTask.claimed_by)
-                .where(HumanTask.state == "ready", _visible(member, org_ids)))
-        if request.args.get("role"):
-            base = base.where(HumanTask.role == request.args["role"])
-        if overdue is True:
-            base = base.where(HumanTask.due_at < clock.now())
-        elif overdue is False:
-            base = base.where(or_(HumanTask.due_at.is_(None), HumanTask.due_at >= clock.now()))
-        total = session.scalar(select(func.count()).select_from(base.subquery()))
-        rows = session.execute(base.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id)
-                               .limit(page_size).offset((page - 1) * page_size)).all()
-        items = [task_summary(row, slug_of[row.organisation_id], reference, kind,
-                              (uid, name, email) if uid is not None else None)
-                 for row, reference, kind, uid, name, email in rows]
+        org_ids = queries.organisation_ids(session, slugs)
+        found, total = queries.open_tasks(session, queries.viewers_of(member, org_ids),
+                                          {oid: slug for slug, oid in org_ids.items()},
+                                          role=request.args.get("role", ""), overdue=overdue, page=page,
+                                          page_size=page_size)
+    items = [task_summary(t.task, t.slug, t.reference, t.complaint_type, t.claimer) for t in found]
     return jsonify({"items": items, "total": total, "page": page, "page_size": page_size,
                     "pages": max(1, -(-total // page_size))})
 
 
-def _task_for(member: Membership, task_id: int) -> tuple[HumanTask, Instance, str]:
-    """The task and its complaint, if the caller may see it (as on the staff task page:
-    a role in its organisation, and the task's role or auditor); else 404."""
-    with runtime().sessions() as session:
-        found = session.execute(select(HumanTask, Instance, Organisation.slug)
-                                .join(Instance, Instance.id == HumanTask.instance_id)
-                                .join(Organisation, Organisation.id == HumanTask.organisation_id)
-                                .where(HumanTask.id == task_id)).first()
-    if found is None:
+def _task_for(member: Membership, task_id: int, *, with_view: bool = True) -> queries.OpenedTask:
+    """The task and its complaint, if the caller may see it: the staff task page's rule
+    (queries.open_task) in the task's organisation; else 404."""
+    opened = queries.task_for_member(runtime(), member, task_id, with_view=with_view)
+    if opened is None:
         raise ApiError(404, "Deze taak bestaat niet, of u heeft er geen toegang toe.")
-    row, instance, slug = found
-    if slug not in runtime().organisations or not may(member, slug, lambda s, v: queries.may_open_task(s, v, row.id)):
-        raise ApiError(404, "Deze taak bestaat niet, of u heeft er geen toegang toe.")
-    return row, instance, slug
+    return opened
 
 
 def may(member: Membership, slug: str, check: Callable) -> bool:
     """Need-to-know (webapp.web.queries): `check(session, viewer)` for the caller in `slug`."""
     if not member.roles_in(slug):
         return False
+    viewer = queries.Viewer(runtime().organisation_id(slug), member.user_id, member.email, member.grants_in(slug))
     with runtime().sessions() as session:
-        return check(session, queries.viewer_for(session, member, slug))
-
-
-def _use_organisation(member: Membership, slug: str) -> None:
-    """What the staff page helpers read from `g`."""
-    g.org = runtime().organisations[slug]
-    g.roles = member.roles_in(slug)
-    g.actor = actor(member, slug)
+        return check(session, viewer)
 
 
 def _data_summary(data: dict[str, Any]) -> dict[str, Any]:
@@ -142,26 +102,22 @@ def _data_summary(data: dict[str, Any]) -> dict[str, Any]:
     return jsonable(summary)
 
 
-def _may_write(row: HumanTask, roles: frozenset[str]) -> bool:
-    return not roles <= READ_ONLY_ROLES and row.role in roles
+def _may_write(row: HumanTask, member: Membership, slug: str) -> bool:
+    """Actor.may_work, the rule the runtime applies when the task is completed; an auditor never writes."""
+    return not member.roles_in(slug) <= READ_ONLY_ROLES and actor(member, slug).may_work(row.role)
 
 
 @bp.get("/tasks/<int:task_id>")
 @authenticated
 def task(task_id: int):
     member: Membership = g.member
-    row, instance, slug = _task_for(member, task_id)
+    opened = _task_for(member, task_id)
+    row, instance, slug = opened.row, opened.instance, opened.slug
     access.log_access(instance.organisation_id, instance.id, member.user_id, member.email, "api-taak")
-    _use_organisation(member, slug)
     schema, ui_schema = staff.form_parts(row, instance)
-    context = staff.task_context(row, instance)
+    context = staff.task_context(opened)
     data = context["data"]
-    names = {uid: (uid, name, email) for uid, name, email in context["colleagues"]}
-    claimer = names.get(row.claimed_by) if row.claimed_by else None
-    if row.claimed_by and claimer is None:
-        with runtime().sessions() as session:
-            user = session.get(User, row.claimed_by)
-            claimer = (user.id, user.name, user.email) if user else None
+    claimer = opened.view.claimer if opened.view else None
     values = {**{k: v for k, v in data.items() if k in schema.get("properties", {})}, **(row.draft or {})}
     body = task_summary(row, slug, instance.reference, instance.complaint_type, claimer)
     body.update({
@@ -176,7 +132,7 @@ def task(task_id: int):
         "complaint": {"reference": instance.reference, "type": instance.complaint_type,
                       "location": instance.location, "status": instance.status,
                       "created_at": iso(instance.created_at), "lock_version": instance.lock_version},
-        "can_complete": row.state == "ready" and _may_write(row, g.roles),
+        "can_complete": row.state == "ready" and _may_write(row, member, slug),
     })
     return jsonify(body)
 
@@ -186,11 +142,12 @@ def task(task_id: int):
 def complete(task_id: int):
     member: Membership = g.member
     body = json_body(WRITE_BODY_LIMIT)
-    row, instance, slug = _task_for(member, task_id)
+    opened = _task_for(member, task_id, with_view=False)
+    row, instance, slug = opened.row, opened.instance, opened.slug
     roles = member.roles_in(slug)
     if roles <= READ_ONLY_ROLES:
         raise ApiError(403, "Als auditor kunt u meekijken, maar niets wijzigen.")
-    if row.role not in roles:
+    if not actor(member, slug).may_work(row.role):
         raise ApiError(403, f"Voor deze taak is de rol '{row.role}' nodig.")
     problems = []
     if not isinstance(body, dict):
@@ -223,23 +180,16 @@ def complete(task_id: int):
         current_app.logger.warning("completing task %s failed: %s", task_id, exc)
         raise ApiError(500, f"De taak kon niet worden afgerond: {exc}") from None
     with runtime().sessions() as session:
-        instance = session.get(Instance, instance.id)
-        done = session.get(HumanTask, row.id)
-        open_rows = session.execute(
-            select(HumanTask, User.id, User.name, User.email)
-            .outerjoin(User, User.id == HumanTask.claimed_by)
-            .where(HumanTask.instance_id == instance.id, HumanTask.state == "ready")
-            .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id)).all()
-        next_tasks = [task_summary(t, slug, instance.reference, instance.complaint_type,
-                                   (uid, name, email) if uid is not None else None)
-                      for t, uid, name, email in open_rows]
-        return jsonify({
-            "task": {"id": done.id, "state": done.state, "completed_at": iso(done.completed_at),
-                     "completed_by": done.completed_by},
-            "complaint": {"reference": instance.reference, "status": instance.status,
-                          "lock_version": instance.lock_version, "closed_at": iso(instance.closed_at)},
-            "next_tasks": next_tasks,
-        })
+        after = queries.after_completion(session, instance.id, row.id)
+    done, instance = after.task, after.instance
+    return jsonify({
+        "task": {"id": done.id, "state": done.state, "completed_at": iso(done.completed_at),
+                 "completed_by": done.completed_by},
+        "complaint": {"reference": instance.reference, "status": instance.status,
+                      "lock_version": instance.lock_version, "closed_at": iso(instance.closed_at)},
+        "next_tasks": [task_summary(t, slug, instance.reference, instance.complaint_type, claimer)
+                       for t, claimer in after.next_tasks],
+    })
 
 
 def _sentence(message: str) -> str:
