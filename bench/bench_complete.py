@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import pstats
 import sys
 from pathlib import Path
@@ -36,7 +37,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--samples", type=int, default=150)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--population", action="store_true",
+                        help="on bench_scale.py's population (built when missing), as `make bench` measures")
     args = parser.parse_args()
+    if args.population:
+        engine = population.ensure()
+        run(engine, population.build_runtime(engine), args)
+        return
     admin = make_engine(population.admin_url())
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{SCHEMA}"'))
@@ -56,6 +63,10 @@ def main() -> None:
         bench_scale.timer_template(engine)  # an open complaint (its reference marks it scratch: renamed)
         with engine.begin() as conn:
             conn.execute(text("UPDATE instances SET reference = 'KWARTIER-TEMPLATE' WHERE reference LIKE 'BENCHX-%'"))
+    run(engine, runtime, args)
+
+
+def run(engine, runtime: Runtime, args: argparse.Namespace) -> None:
     profiler = cProfile.Profile() if args.profile else None
     if profiler:
         original = runtime.complete_task
@@ -67,7 +78,7 @@ def main() -> None:
     result = bench_scale.bench_complete(engine, runtime, args.samples)
     bench_scale.drop_scratch(engine)
     if profiler:
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+        pstats.Stats(profiler).sort_stats(os.environ.get("SORT", "cumulative")).print_stats(45)
     if "error" in result:
         print(result["error"])
         return

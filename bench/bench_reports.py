@@ -19,6 +19,7 @@ import sys
 import time
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -136,19 +137,16 @@ def measure(runtime: Runtime, rounds: int = 3, profile: str | None = None) -> di
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
     # Wall time, and this process's CPU time (steadier on a busy machine; leaves out the database's).
     timings: dict[str, list[float]] = {k: [] for k in ("report", "pdf", "xes", "report_cpu", "pdf_cpu", "xes_cpu")}
-    events = 0
+    made: dict[str, Any] = {}
     for _ in range(rounds):
         for key, call in (("report", report),
-                          ("pdf", lambda: annual_report_pdf(result, title=f"Klachtenjaarverslag {YEAR}")),
+                          ("pdf", lambda: annual_report_pdf(made["report"], title=f"Klachtenjaarverslag {YEAR}")),
                           ("xes", xes)):
             began, cpu = time.perf_counter(), time.process_time()
-            value = call()
+            made[key] = call()
             timings[key].append(time.perf_counter() - began)
             timings[f"{key}_cpu"].append(time.process_time() - cpu)
-            if key == "report":
-                result = value
-            elif key == "xes":
-                events = value[1]
+    result, events = made["report"], made["xes"][1]
     return {"complaints": result.total, "events": events} | {k: statistics.median(v) for k, v in timings.items()}
 
 
