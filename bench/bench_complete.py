@@ -78,7 +78,8 @@ def run(engine, runtime: Runtime, args: argparse.Namespace) -> None:
     result = bench_scale.bench_complete(engine, runtime, args.samples)
     bench_scale.drop_scratch(engine)
     if profiler:
-        pstats.Stats(profiler).sort_stats(os.environ.get("SORT", "cumulative")).print_stats(45)
+        stats = pstats.Stats(profiler).sort_stats(os.environ.get("SORT", "cumulative"))
+        stats.print_callers(os.environ["CALLERS"]) if os.environ.get("CALLERS") else stats.print_stats(45)
     if "error" in result:
         print(result["error"])
         return
