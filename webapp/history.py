@@ -1,11 +1,12 @@
-"""A complaint's history: its audit rows read back as one list of events, the way the trace page,
-the reports and the process-mining exports all read it.
+"""A complaint's history: its audit rows read back as one list of events, the way the trace page
+reads it, and the rule by which the process-mining exports read theirs (`merged`; they select
+fewer columns). The reports read only which elements a complaint went through (the database
+aggregates them, webapp.reports.complaints), where a delivery, having no element, counts for nothing.
 
-One rule lives here that all three need: when a message arrives the runtime writes two rows, the
-delivery (who sent it in, no element) and the catching event (which element caught it). Read
-back, they are one event: the catching element's, with the deliverer as actor and the message's
-name kept. A delivery that nothing caught in the same step stays an event of its own.
-"""
+One rule lives here that the trace and the exports need: when a message arrives the runtime writes
+two rows, the delivery (who sent it in, no element) and the catching event (which element caught
+it). Read back, they are one event: the catching element's, with the deliverer as actor and the
+message's name kept. A delivery that nothing caught in the same step stays an event of its own."""
 
 from __future__ import annotations
 
