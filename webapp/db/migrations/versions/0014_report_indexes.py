@@ -13,7 +13,7 @@ Revises: 0012 (rebase onto 0013 when merging)
 from alembic import op
 
 revision = "0014"
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
