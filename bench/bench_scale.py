@@ -112,7 +112,13 @@ def fill(schema: dict[str, Any]) -> Any:
         return schema["oneOf"][0]["const"]
     if kind == "object":
         props = schema.get("properties", {})
-        return {k: fill(props.get(k, {})) for k in schema.get("required", [])}
+        value = {k: fill(props.get(k, {})) for k in schema.get("required", [])}
+        for rule in schema.get("allOf", []):  # "if this answer, then also that field"
+            condition = rule.get("if", {}).get("properties", {})
+            if all(value.get(k) == c["const"] for k, c in condition.items() if "const" in c):
+                for k in rule.get("then", {}).get("required", []):
+                    value.setdefault(k, fill(props.get(k, {})))
+        return value
     if kind == "boolean":
         return False
     if kind in ("integer", "number"):

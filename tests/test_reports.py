@@ -582,6 +582,20 @@ def test_quarterly_report_splits_the_year(rt, generated):
             Instance.organisation_id == org_id, Instance.created_at >= begin, Instance.created_at < end))
 
 
+def test_the_annual_reports_quarters_say_what_each_quarters_own_report_says(rt, generated):
+    """The quarter table of the annual report is counted from the year's tally: it must agree with
+    the report a quality officer makes for that quarter alone."""
+    from webapp.reports import Period, annual_report, build_report
+
+    for slug in generated["orgs"]:
+        annual = annual_report(rt, slug, YEAR)
+        for row in annual.quarters:
+            own = build_report(rt, slug, Period.quarter(YEAR, row.quarter), public=True)
+            assert (row.received, row.closed, row.within, row.exceeded, row.escalated, row.committee_cases) == (
+                own.total, own.closed, own.deadline_verdicts["within"], own.deadline_verdicts["exceeded"],
+                own.escalated, sum(c.cases for c in own.committees)), (slug, row.quarter)
+
+
 def test_a_period_without_complaints_reports_zeroes(rt):
     from webapp.reports import Period, build_report
 

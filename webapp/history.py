@@ -1,18 +1,19 @@
-"""A complaint's history: its audit rows read back as one list of events, the way the trace page,
-the reports and the process-mining exports all read it.
+"""A complaint's history: its audit rows read back as one list of events, the way the trace page
+reads it, and the rule by which the process-mining exports read theirs (`merged`; they select
+fewer columns). The reports read only which elements a complaint went through (the database
+aggregates them, webapp.reports.complaints), where a delivery, having no element, counts for nothing.
 
-One rule lives here that all three need: when a message arrives the runtime writes two rows, the
-delivery (who sent it in, no element) and the catching event (which element caught it). Read
-back, they are one event: the catching element's, with the deliverer as actor and the message's
-name kept. A delivery that nothing caught in the same step stays an event of its own.
-"""
+One rule lives here that the trace and the exports need: when a message arrives the runtime writes
+two rows, the delivery (who sent it in, no element) and the catching event (which element caught
+it). Read back, they are one event: the catching element's, with the deliverer as actor and the
+message's name kept. A delivery that nothing caught in the same step stays an event of its own."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
@@ -30,6 +31,15 @@ class AuditRow(Protocol):
     bpmn_id: str | None
     bpmn_name: str | None
     data: Mapping[str, Any] | None
+
+
+class _Row(Protocol):
+    instance_id: int | None
+    event_type: str
+    bpmn_id: str | None
+
+
+R = TypeVar("R", bound=_Row)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,21 +77,32 @@ def _catches(delivery: AuditRow, following: AuditRow | None) -> bool:
             and following.event_type == EventType.MESSAGE_RECEIVED and following.bpmn_id is not None)
 
 
-def history(rows: Sequence[AuditRow]) -> list[HistoryEvent]:
-    """The events of audit rows ordered by complaint, then time and id (one complaint or many)."""
-    events: list[HistoryEvent] = []
+def merged(rows: Sequence[R]) -> Iterator[tuple[R, R | None]]:
+    """Each row that is read back as an event, with the delivery merged into it (None when there is
+    none). Rows ordered by complaint, then time and id; any rows with instance_id, event_type and
+    bpmn_id (the exports read other columns than `history`)."""
     skip = False
     for index, row in enumerate(rows):
         if skip:
             skip = False
             continue
-        following = rows[index + 1] if index + 1 < len(rows) else None
-        if row.event_type == EventType.MESSAGE_RECEIVED and row.bpmn_id is None and _catches(row, following):
-            message = (row.data or {}).get("message") or (following.data or {}).get("message")
-            events.append(_event(following, actor=row.actor, message=message, delivered=True))
+        if row.event_type == EventType.MESSAGE_RECEIVED and row.bpmn_id is None and index + 1 < len(rows) \
+                and _catches(row, rows[index + 1]):
+            yield rows[index + 1], row
             skip = True
-            continue
-        events.append(_event(row))
+        else:
+            yield row, None
+
+
+def history(rows: Sequence[AuditRow]) -> list[HistoryEvent]:
+    """The events of audit rows ordered by complaint, then time and id (one complaint or many)."""
+    events: list[HistoryEvent] = []
+    for row, delivery in merged(rows):
+        if delivery is None:
+            events.append(_event(row))
+        else:
+            message = (delivery.data or {}).get("message") or (row.data or {}).get("message")
+            events.append(_event(row, actor=delivery.actor, message=message, delivered=True))
     return events
 
 
@@ -104,4 +125,4 @@ def load_histories(session: Session, *where: ColumnElement[bool],
     return histories
 
 
-__all__ = ["AUDIT_COLUMNS", "HistoryEvent", "history", "load_histories"]
+__all__ = ["AUDIT_COLUMNS", "HistoryEvent", "history", "load_histories", "merged"]

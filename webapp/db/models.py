@@ -117,7 +117,8 @@ class Instance(Base):
 
     __tablename__ = "instances"
     __table_args__ = (Index("ix_instances_org_status", "organisation_id", "status"),
-                      Index("ix_instances_org_incident", "organisation_id", "incident_since"))
+                      Index("ix_instances_org_incident", "organisation_id", "incident_since"),
+                      Index("ix_instances_org_created", "organisation_id", "created_at"))  # reports: a period
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))

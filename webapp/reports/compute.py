@@ -9,12 +9,12 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from webapp import clock
 from webapp.runtime.organisations import OrganisationConfig
-from webapp.vocabulary import EventType, HumanTaskState
+from webapp.vocabulary import HumanTaskState
 
 from .complaints import Complaint, ComplaintTrace, current_version, load_complaints
 from .fields import FieldInfo, FormFields
@@ -81,16 +81,19 @@ class _Tally:
     measures: Counter[str] = field(default_factory=Counter)
     verdicts: Counter[str] = field(default_factory=Counter)
     purged: int = 0
+    # Per complaint what the quarter summaries count: (received, closed, verdict, escalated, external cases).
+    rows: list[tuple[datetime, bool, str, bool, int]] = field(default_factory=list)
 
     def add(self, complaint: Complaint, model: DiagramModel, kinds: list[DeadlineKind]) -> None:
         trace = ComplaintTrace(complaint, model)
         self._basics(complaint)
         verdict = self._deadlines(trace, kinds)
         self._outcome(trace, model, verdict)
-        self._escalations(complaint, trace, model)
+        escalated = self._escalations(complaint, trace, model)
         last = self._choices(complaint, model)
         self._measures(complaint, last)
-        self._committees(complaint, model, last)
+        cases = self._committees(complaint, model, last)
+        self.rows.append((complaint.created_at, complaint.closed_at is not None, verdict, escalated, cases))
 
     def _basics(self, complaint: Complaint) -> None:
         key = type_key(complaint.type)
@@ -124,31 +127,34 @@ class _Tally:
             self.outcomes[route] += 1
             self.handling[route][verdict] += 1
 
-    def _escalations(self, complaint: Complaint, trace: ComplaintTrace, model: DiagramModel) -> None:
+    def _escalations(self, complaint: Complaint, trace: ComplaintTrace, model: DiagramModel) -> bool:
+        """Counts the escalations; whether the complaint escalated."""
+        escalated = False
         for tid in trace.fired:
             timer = model.element(tid)
             if timer is not None and timer.timer is not None and model.escalates(timer):
                 label = f"{timer.name} ({model.name(timer.attached_to or '')})"
                 self.levels[TIMER_LEVEL[0]][label].add(complaint.id)
                 self.level_complaints[TIMER_LEVEL[0]].add(complaint.id)
+                escalated = True
         for eid, key in model.escalation_steps():
             if trace.state_of(eid) is not None:
                 self.levels[key][model.name(eid)].add(complaint.id)
                 self.level_complaints[key].add(complaint.id)
+                escalated = True
+        return escalated
 
     def _choices(self, complaint: Complaint, model: DiagramModel) -> dict[str, Choice]:
         """The recorded choices: the last value per field of this complaint."""
         last: dict[str, Choice] = {}
         filled: set[str] = set()
-        for event in complaint.events:
-            if event.event_type != EventType.TASK_COMPLETED:
-                continue
+        for event in complaint.completions:
             element = model.element(event.bpmn_id or "")
             form = element.form if element else None
             step = clean(event.bpmn_name) or (element.name if element else "")
-            for name, value in (event.data.get("decisions") or {}).items():
+            for name, value in event.decisions.items():
                 last[name] = (value, self.forms.info(form, name, value), step, form)
-            filled.update(event.data.get("fields") or [])
+            filled.update(event.fields)
         for name, (value, info, step, form) in last.items():
             entry = self.choices.setdefault(name, {"info": info, "step": step, "form": form, "counts": Counter()})
             entry["counts"][info.show(value)] += 1
@@ -168,9 +174,11 @@ class _Tally:
             if task.state == HumanTaskState.COMPLETED and MEASURE_TASK.search(task.name):
                 self.measures[f"Uitgevoerd: {clean(task.name)}"] += 1
 
-    def _committees(self, complaint: Complaint, model: DiagramModel, last: dict[str, Choice]) -> None:
-        """External bodies: a step of the body whose form records a judgement."""
+    def _committees(self, complaint: Complaint, model: DiagramModel, last: dict[str, Choice]) -> int:
+        """External bodies: a step of the body whose form records a judgement. Returns the number
+        of bodies the complaint is a case of."""
         counted: set[tuple[str, str]] = set()
+        bodies: set[str] = set()
         for task in complaint.tasks:
             element = model.element(task.bpmn_id)
             lane = element.lane if element else ""
@@ -185,12 +193,14 @@ class _Tally:
                                                       "verdicts": Counter()})
             entry["steps"].add(clean(task.name))
             entry["cases"].add(complaint.id)
+            bodies.add(body)
             if task.state == HumanTaskState.COMPLETED and (body, task.bpmn_id) not in counted:
                 entry["decided"].add(complaint.id)
                 counted.add((body, task.bpmn_id))
                 value = next((last[f.name] for f in judgement_fields if f.name in last), None)
                 if value is not None:
                     entry["verdicts"][value[1].show(value[0])] += 1
+        return len(bodies)
 
 
 # -- assembling ----------------------------------------------------------------------------------
@@ -307,6 +317,11 @@ def build_report(runtime, slug: str, period: Period, public: bool = False) -> Re
 
 def _report_of(runtime, slug: str, period: Period, public: bool, complaints: list[Complaint],
                versions: dict) -> Report:
+    return _tally_report(runtime, slug, period, public, complaints, versions)[0]
+
+
+def _tally_report(runtime, slug: str, period: Period, public: bool, complaints: list[Complaint],
+                  versions: dict) -> tuple[Report, _Tally]:
     config: OrganisationConfig = runtime.organisation(slug)
     models = {vid: diagram_model(v, config) for vid, v in versions.items()}
     kinds_by_version = {vid: deadline_kinds(config, m) for vid, m in models.items()}
@@ -314,17 +329,17 @@ def _report_of(runtime, slug: str, period: Period, public: bool, complaints: lis
                    _deadline_figures(runtime, slug, config, kinds_by_version))
     for complaint in complaints:
         tally.add(complaint, models[complaint.version_id], kinds_by_version[complaint.version_id])
-    return _assemble(tally, slug, period, complaints)
+    return _assemble(tally, slug, period, complaints), tally
 
 
 def annual_report(runtime, slug: str, year: int) -> Report:
     """The data of the public annual complaints report (openbaar klachtenjaarverslag):
     anonymised, computed from the complaints received in the calendar year. The year's
-    complaints are read once; the quarters are computed from them."""
+    complaints are read and tallied once; the quarters are counted from that tally."""
     period = Period(date(year, 1, 1), date(year, 12, 31), f"jaarverslag {year}")
     complaints, versions = load_complaints(runtime.sessions, slug, period)
-    report = _report_of(runtime, slug, period, True, complaints, versions)
-    report.quarters = _quarter_rows(runtime, slug, year, complaints, versions)
+    report, tally = _tally_report(runtime, slug, period, True, complaints, versions)
+    report.quarters = _quarter_rows(year, tally)
     return report
 
 
@@ -339,18 +354,18 @@ def quarterly_report(runtime, slug: str, year: int, quarter: int) -> Report:
 def quarter_summaries(runtime, slug: str, year: int) -> list[QuarterSummary]:
     year_period = Period(date(year, 1, 1), date(year, 12, 31), f"{year}")
     complaints, versions = load_complaints(runtime.sessions, slug, year_period)
-    return _quarter_rows(runtime, slug, year, complaints, versions)
+    return _quarter_rows(year, _tally_report(runtime, slug, year_period, True, complaints, versions)[1])
 
 
-def _quarter_rows(runtime, slug: str, year: int, complaints: list[Complaint], versions: dict) -> list[QuarterSummary]:
+def _quarter_rows(year: int, tally: _Tally) -> list[QuarterSummary]:
+    """Each quarter's complaints (by receipt) as the quarter's own report would count them: every
+    figure of a complaint depends on that complaint alone."""
     rows = []
     for quarter in (1, 2, 3, 4):
-        period = Period.quarter(year, quarter)
-        begin, finish = period.bounds
-        report = _report_of(runtime, slug, period, True,
-                            [c for c in complaints if begin <= c.created_at < finish], versions)
-        within = report.deadline_verdicts["within"]
-        exceeded = report.deadline_verdicts["exceeded"]
-        rows.append(QuarterSummary(quarter, f"K{quarter}", report.total, report.closed, within, exceeded,
-                                   report.escalated, sum(c.cases for c in report.committees)))
+        begin, finish = Period.quarter(year, quarter).bounds
+        mine = [r for r in tally.rows if begin <= r[0] < finish]
+        rows.append(QuarterSummary(
+            quarter, f"K{quarter}", len(mine), sum(1 for r in mine if r[1]),
+            sum(1 for r in mine if r[2] == "within"), sum(1 for r in mine if r[2] == "exceeded"),
+            sum(1 for r in mine if r[3]), sum(r[4] for r in mine)))
     return rows
