@@ -59,6 +59,7 @@ def test_a_platform_administrator_creates_an_organisation_and_it_takes_complaint
     fill(chrome, "veld-naam", "Fatima el Amrani")
     fill(chrome, "veld-email", "fatima@example.nl")
     Select(chrome.find_element(By.ID, "veld-relatie")).select_by_value("ouder")
+    chrome.find_element(By.CSS_SELECTOR, "input[name='soort'][value='klacht']").click()
     location = chrome.find_element(By.ID, "veld-locatie")
     if location.tag_name == "select":
         assert [o.text for o in Select(location).options if o.get_attribute("value")][:2] == \
@@ -69,9 +70,16 @@ def test_a_platform_administrator_creates_an_organisation_and_it_takes_complaint
     chrome.execute_script("document.getElementById('veld-datum_gebeurtenis').value = '2026-02-26'")
     fill(chrome, "veld-omschrijving", "Mijn zoon is twee keer vergeten bij het ophalen uit school.")
     chrome.find_element(By.ID, "veld-toestemming").click()
-    chrome.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-    wait.until(ec.any_of(ec.url_contains("/klacht-indienen/ontvangen"),
-                         ec.presence_of_element_located((By.CSS_SELECTOR, ".foutmelding, .fout"))))
+    chrome.find_element(By.ID, "veld-omschrijving").find_element(By.XPATH, "ancestor::form//button[@type='submit']").click()
+    invalid = chrome.execute_script(
+        "return [...document.querySelectorAll('input,select,textarea')].filter(e => !e.checkValidity())"
+        ".map(e => e.id + ': ' + e.validationMessage)")
+    assert not invalid, invalid
+    try:
+        wait.until(ec.any_of(ec.url_contains("/klacht-indienen/ontvangen"),
+                             ec.presence_of_element_located((By.CSS_SELECTOR, ".foutmelding, .fout"))))
+    except Exception:
+        raise AssertionError(chrome.current_url + "\n" + chrome.find_element(By.TAG_NAME, "body").text[:3000])
     assert "/ontvangen" in chrome.current_url, chrome.find_element(By.TAG_NAME, "main").text
     assert "HOEVE-2026-0001" in chrome.find_element(By.TAG_NAME, "main").text
 
@@ -79,5 +87,5 @@ def test_a_platform_administrator_creates_an_organisation_and_it_takes_complaint
         complaint = s.scalars(select(Instance).where(Instance.reference == "HOEVE-2026-0001")).one()
         assert complaint.location == "Locatie Zuid" and complaint.status == "running"
         invitation = s.scalars(select(OutboxMessage).where(OutboxMessage.recipient == "eerste@dehoeve.nl")).one()
-    assert "Kinderopvang De Hoeve" in invitation.subject + invitation.body and "/account/" in invitation.body
+    assert "Kinderopvang De Hoeve" in invitation.subject + invitation.body and "/uitnodiging/" in invitation.body
     assert runtime.organisation("de-hoeve").letters.exists("skar/wie_behandelt")  # the template's package
