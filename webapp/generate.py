@@ -22,13 +22,14 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from webapp.runtime import clock
 from webapp.runtime.errors import KlachtrouteError, NotFound
 from webapp.runtime.organisations import OrganisationConfig
-from webapp.scenarios.model import Scenario, ScenarioFormatError, load_scenarios
-from webapp.scenarios.runner import ScenarioFailure, _Run, parse_deadline, scenario_files
+from webapp.scenarios.model import Scenario, ScenarioFormatError, parse_scenarios
+from webapp.scenarios.runner import ScenarioFailure, _Run, parse_deadline
 
 FIRST_NAMES = ["Anna", "Bram", "Chaima", "Daan", "Eva", "Fatima", "Gijs", "Hanna", "Ilse", "Jesse", "Kim",
                "Lotte", "Mehmet", "Noor", "Olaf", "Priya", "Quinten", "Roos", "Sem", "Tessa", "Umar", "Vera",
@@ -79,9 +80,9 @@ def _organisations(runtime, only: list[str] | None) -> list[tuple[OrganisationCo
         except NotFound:
             continue  # no diagram deployed: nothing to drive
         scenarios = []
-        for path in scenario_files(config.folder):
+        for name, text in sorted(config.scenario_texts.items()):  # the package's own scenarios
             try:
-                scenarios.extend(load_scenarios(path))
+                scenarios.extend(parse_scenarios(text, Path("scenarios") / name))
             except ScenarioFormatError:
                 continue
         if scenarios:

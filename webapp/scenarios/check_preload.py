@@ -7,9 +7,8 @@ from __future__ import annotations
 import logging
 
 import webapp.scenarios.gate  # noqa: F401 - preloaded for the children
-from webapp.runtime.forms import FormCatalog
 from webapp.runtime.organisations import discover
-from webapp.scenarios.runner import load_folder_scenarios, run_scenarios
+from webapp.scenarios.runner import load_package_scenarios, run_scenarios
 
 
 def _warm() -> None:
@@ -18,9 +17,9 @@ def _warm() -> None:
     logging.getLogger("spiff").setLevel(logging.WARNING)
     try:
         for config in discover().values():
-            scenarios = load_folder_scenarios(config.folder)
+            scenarios = load_package_scenarios(config.scenario_texts)
             if scenarios:
-                run_scenarios(config, scenarios[:1], FormCatalog())
+                run_scenarios(config, scenarios[:1])
                 return
     except Exception:  # noqa: BLE001, S110 - a warm-up that fails only costs the first check time
         pass
