@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run test test-sqlite test-postgres lint bench browser verify check clean
+.PHONY: install run test test-sqlite test-postgres lint bench browser verify check clean templates-before templates-after
 
 $(PY_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,7 +43,18 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
-test: install browser lint test-sqlite test-postgres
+test: install browser lint templates-before test-sqlite test-postgres templates-after
+
+# The templates of bpmn/, forms/ and handlers/ are only read: nothing the suite does may write them
+# (procedures live in the database). In a git checkout, `make test` fails when the suite changed them.
+TEMPLATES_STATE = .templates-before
+templates-before:
+	@git status --porcelain -- bpmn forms handlers > $(TEMPLATES_STATE) 2>/dev/null || true
+templates-after:
+	@if [ -f $(TEMPLATES_STATE) ] && git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+	  git status --porcelain -- bpmn forms handlers | diff -u $(TEMPLATES_STATE) - \
+	    || { echo "the suite wrote into the templates (above)"; rm -f $(TEMPLATES_STATE); exit 1; }; \
+	  echo "== templates untouched (bpmn/, forms/, handlers/) =="; fi; rm -f $(TEMPLATES_STATE)
 
 test-sqlite: install
 	@echo "== tests on SQLite =="
