@@ -151,125 +151,6 @@ def serve(host: str, port: int, with_worker: bool, threads: int) -> None:
 
 
 @main.group()
-def users() -> None:
-    """User accounts and their roles."""
-
-
-@users.command("add")
-@click.argument("email")
-@click.option("--name", default="", help="Full name.")
-@click.option("--role", "roles", multiple=True, help="organisation:role, e.g. samen-kinderopvang:manager_ve (repeatable).")
-@click.option("--platform-admin", is_flag=True, help="May create organisations (a role above the organisations).")
-@click.password_option(help="The password (asked when not given).")
-def users_add(email: str, name: str, roles: tuple[str, ...], platform_admin: bool, password: str) -> None:
-    """Add a user."""
-    from webapp.accounts import add_user
-    from webapp.bootstrap import build_runtime
-
-    runtime = build_runtime()
-    try:
-        with runtime.write_sessions.begin() as session:
-            user = add_user(session, runtime.organisations, email, name, password, list(roles))
-            user.platform_admin = platform_admin
-    except KlachtrouteError as exc:
-        raise click.ClickException(str(exc)) from exc
-    click.echo(f"user {email} added" + (" (platform administrator)" if platform_admin else ""))
-
-
-@users.command("list")
-def users_list() -> None:
-    """List users with their roles."""
-    from sqlalchemy import select
-
-    from webapp.accounts import membership
-    from webapp.bootstrap import build_runtime
-    from webapp.db.models import User
-
-    runtime = build_runtime()
-    with runtime.sessions() as session:
-        for user in session.scalars(select(User).order_by(User.email)):
-            member = membership(session, user.id)
-            roles = ", ".join(f"{org}:{role}" for org, rs in sorted(member.roles.items()) for role in sorted(rs)) if member else ""
-            click.echo(f"{user.email:<45} {user.name:<40} {roles or '(no roles)'}{'' if user.active else '  [inactive]'}")
-
-
-@users.command("set-roles")
-@click.argument("email")
-@click.option("--role", "roles", multiple=True, help="organisation:role (repeatable); replaces all roles.")
-def users_set_roles(email: str, roles: tuple[str, ...]) -> None:
-    """Replace a user's roles."""
-    from webapp.accounts import set_roles
-    from webapp.bootstrap import build_runtime
-
-    runtime = build_runtime()
-    try:
-        with runtime.write_sessions.begin() as session:
-            set_roles(session, runtime.organisations, email, list(roles))
-    except KlachtrouteError as exc:
-        raise click.ClickException(str(exc)) from exc
-    click.echo(f"roles of {email}: {', '.join(roles) or 'none'}")
-
-
-@users.command("set-password")
-@click.argument("email")
-@click.password_option(help="The new password (asked when not given).")
-def users_set_password(email: str, password: str) -> None:
-    """Set a user's password; every session of the user ends."""
-    from webapp.accounts import set_password
-    from webapp.bootstrap import build_runtime
-
-    runtime = build_runtime()
-    try:
-        with runtime.write_sessions.begin() as session:
-            set_password(session, email, password)
-    except KlachtrouteError as exc:
-        raise click.ClickException(str(exc)) from exc
-    click.echo(f"password of {email} set; their sessions have ended")
-
-
-@main.group()
-def sso() -> None:
-    """Sign-in with an organisation's own OpenID Connect provider."""
-
-
-@sso.command("set")
-@click.argument("organisation")
-@click.option("--issuer", required=True, help="The provider's issuer URL (https://...).")
-@click.option("--client-id", required=True)
-@click.option("--client-secret", prompt=True, hide_input=True, help="Asked when not given; stored sealed.")
-@click.option("--name", default="", help='Shown on the login page: "Inloggen met <name>".')
-@click.option("--groups-claim", default="groups", show_default=True)
-@click.option("--map", "mapping", multiple=True, metavar="GROUP=ROLE[,ROLE]", help="A group and its roles (repeatable).")
-def sso_set(organisation: str, issuer: str, client_id: str, client_secret: str, name: str, groups_claim: str,
-            mapping: tuple[str, ...]) -> None:
-    """Configure the provider (the client secret is sealed with SECRET_KEY, as the web app reads it)."""
-    from webapp import oidc
-    from webapp.bootstrap import build_runtime
-    from webapp.web import _secret_key
-    from webapp.web.queries import org_id
-
-    runtime = build_runtime()
-    config = runtime.organisations.get(organisation)
-    if config is None:
-        raise click.ClickException(f"unknown organisation '{organisation}'")
-    role_map: dict[str, list[str]] = {}
-    for item in mapping:
-        group, _, roles = item.partition("=")
-        names = [r.strip() for r in roles.split(",") if r.strip()]
-        unknown = [r for r in names if r not in config.all_roles]
-        if not group.strip() or not names or unknown:
-            raise click.ClickException(f"--map {item!r}: write GROUP=ROLE[,ROLE] with roles of {config.name}")
-        role_map[group.strip()] = names
-    with runtime.write_sessions.begin() as session:
-        oid = org_id(session, organisation)
-        if oid is None:
-            raise click.ClickException(f"organisation '{organisation}' is not in the database (run `klachtroute load`)")
-        oidc.configure(session, oid, _secret_key(), name=name or config.name, issuer=issuer, client_id=client_id,
-                       client_secret=client_secret, groups_claim=groups_claim, role_map=role_map, by="cli")
-    click.echo(f"{config.name} signs in with {issuer}; groups mapped: {len(role_map)}")
-
-
-@main.group()
 def audit() -> None:
     """The tamper-evident audit trail."""
 
@@ -340,28 +221,6 @@ def export(organisation: str, start: datetime, end: datetime, fmt: str, output: 
         raise click.ClickException(str(exc)) from exc
 
 
-@main.group()
-def tokens() -> None:
-    """Personal API tokens."""
-
-
-@tokens.command("create")
-@click.argument("email")
-@click.option("--name", default="api", show_default=True, help="What the token is for.")
-def tokens_create(email: str, name: str) -> None:
-    """Create a personal API token (shown once)."""
-    from webapp.accounts import create_token
-    from webapp.bootstrap import build_runtime
-
-    runtime = build_runtime()
-    try:
-        with runtime.write_sessions.begin() as session:
-            token = create_token(session, email, name)
-    except KlachtrouteError as exc:
-        raise click.ClickException(str(exc)) from exc
-    click.echo(token)
-
-
 @main.command()
 @click.option("--once", is_flag=True, help="Do one sweep (due timers, outbox) and exit.")
 @click.option("--poll-interval", default=1.0, show_default=True, help="Longest sleep between sweeps, in seconds.")
@@ -380,114 +239,6 @@ def worker(once: bool, poll_interval: float) -> None:
         return
     the_worker.install_signal_handlers()
     sys.exit(the_worker.run_forever())
-
-
-@main.command()
-@click.argument("folders", nargs=-1, type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--forms", "forms_root", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Folder of the forms (default: forms/).")
-def verify(folders: tuple[Path, ...], forms_root: Path | None) -> None:
-    """Run the scenarios of one or more organisation or package folders (default: all of bpmn/)."""
-    from webapp.runtime.organisations import BPMN_ROOT, CONFIG_FILENAME
-    from webapp.scenarios.runner import verify_organisation
-
-    roots = (forms_root,) if forms_root else ()
-    folders = folders or tuple(sorted(p.parent for p in BPMN_ROOT.glob(f"*/{CONFIG_FILENAME}")))
-    failed = total = 0
-    for folder in folders:
-        try:
-            results = verify_organisation(folder, form_roots=roots)
-        except KlachtrouteError as exc:
-            raise click.ClickException(f"{folder}: {exc}") from exc
-        click.echo(f"{folder}: {len(results)} scenario(s)")
-        for r in results:
-            total += 1
-            mark = click.style("✓", fg="green") if r.passed else click.style("✗", fg="red")
-            click.echo(f"  {mark} {r.scenario.name}  ({r.scenario.path.name}, {len(r.scenario.steps)} steps, "
-                       f"{r.seconds * 1000:.0f} ms)")
-            if not r.passed:
-                failed += 1
-                click.echo(f"      {r.failure}")
-    click.echo(f"{total - failed} passed, {failed} failed")
-    if failed or not total:
-        sys.exit(1)
-
-
-@main.command()
-@click.argument("folders", nargs=-1, type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--forms", "forms_root", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Folder of the forms (default: forms/).")
-def check(folders: tuple[Path, ...], forms_root: Path | None) -> None:
-    """The gate of the modeller's Controleren and of every deploy, on organisation folders
-    (default: all of bpmn/): schema, parser, forms, lanes, operators, letters, expressions,
-    layout, bpmnlint and the scenarios, in the same limited child process. Exit code 1 when
-    a diagram has problems, 2 when a file cannot be read. A package folder (as `klachtroute
-    package export` writes it) is checked as a whole: its forms, letters and scenarios too."""
-    from webapp.runtime.organisations import BPMN_ROOT, CONFIG_FILENAME
-
-    forms = (forms_root,) if forms_root else ()
-    folders = folders or tuple(sorted(p.parent for p in BPMN_ROOT.glob(f"*/{CONFIG_FILENAME}")))
-    status = 0
-    for folder in folders:
-        try:
-            problems = _check_folder(folder, forms)
-        except _Unreadable as exc:
-            click.echo(f"fout: {exc}", err=True)
-            status = 2
-            continue
-        click.echo(f"{folder}: {len(problems) or 'geen'} {'probleem' if len(problems) == 1 else 'problemen'}")
-        for problem in problems:
-            click.echo(f"  {_in_dutch(problem)}")
-        status = status or (1 if problems else 0)
-    sys.exit(status)
-
-
-def _in_dutch(problem):
-    """The problem as the modeller shows it (the static checks speak English)."""
-    from webapp.runtime.problem_texts import in_dutch
-
-    return in_dutch(problem)
-
-
-class _Unreadable(Exception):  # noqa: N818 - a reason for the one-line message, not a crash
-    pass
-
-
-def _check_folder(folder: Path, form_roots: tuple[Path, ...]) -> list:
-    """Read an organisation folder as bytes and run the web page's gate on it."""
-    from webapp.runtime.deploy import decode_bpmn
-    from webapp.runtime.diagrams import parse_xml
-    from webapp.runtime.errors import DiagramError
-    from webapp.runtime.organisations import load_config
-    from webapp.runtime.packages import NotUtf8Error
-    from webapp.scenarios.publish import gate
-
-    try:
-        config = load_config(folder, form_roots)
-    except NotUtf8Error as exc:
-        if exc.path.suffix == ".bpmn":  # the diagram's own reader says what is wrong, in Dutch
-            try:
-                decode_bpmn(exc.path.read_bytes(), exc.path.name)
-            except DiagramError as bad:
-                raise _Unreadable(f"{exc.path}: {_in_dutch(bad.problems[0]).message}") from exc
-        raise _Unreadable(f"{exc.path}: het bestand is geen geldige UTF-8 "
-                          f"(byte 0x{exc.byte:02X}); sla het op als UTF-8") from exc
-    except (KlachtrouteError, OSError) as exc:
-        raise _Unreadable(f"{folder}: de organisatie kan niet worden gelezen: {exc}") from exc
-    files = {}
-    for name in (config.process_file, *config.called_process_files):
-        path = folder / name
-        try:
-            files[name] = data = path.read_bytes()
-            parse_xml(decode_bpmn(data, name), name)
-        except OSError as exc:
-            raise _Unreadable(f"{path}: het bestand kan niet worden gelezen: {exc.strerror or exc}") from exc
-        except DiagramError as exc:
-            problem = _in_dutch(exc.problems[0])
-            where = f" (regel {problem.line})" if problem.line else ""
-            raise _Unreadable(f"{path}{where}: {problem.message}") from exc
-    main_xml = files.pop(config.process_file)
-    return gate(config, main_xml, files)
 
 
 @main.group(invoke_without_command=True)
@@ -561,9 +312,12 @@ def incidents_cancel(reference: str, reason: str) -> None:
 
 
 def _register() -> None:
+    from webapp.cli_accounts import sso, tokens, users
+    from webapp.cli_checks import check, verify
     from webapp.cli_package import package
 
-    main.add_command(package)
+    for command in (users, sso, tokens, check, verify, package):
+        main.add_command(command)
 
 
 _register()

@@ -428,56 +428,5 @@ def publish(org: str):
                    migration_url=url_for("modeller.migration", org=org, version_id=done.version_id))
 
 
-# -- versions and migration -------------------------------------------------------------------
-
-
-@bp.route("/<org>/procesontwerp/versies")
-@process_owner
-def versions(org: str):
-    rows = _versions(org)
-    with runtime().sessions() as session:
-        counts = dict(session.execute(
-            select(Instance.diagram_version_id, func.count())
-            .where(Instance.organisation_id == _org_id(org), Instance.status == "running")
-            .group_by(Instance.diagram_version_id)).all())
-    drafts = deployment.list_drafts(runtime(), org)
-    return render_template("modeller_versies.html", versions=rows, counts=counts, drafts=drafts)
-
-
-def _migration_module():
-    from webapp.runtime import migration
-
-    return migration
-
-
-@bp.route("/<org>/procesontwerp/versies/<int:version_id>/migratie", methods=["GET", "POST"])
-@process_owner
-def migration(org: str, version_id: int):
-    version = _version(org, version_id)
-    migrate = _migration_module()
-    results = None
-    if request.method == "POST":
-        chosen = sorted({i for i in request.form.getlist("klacht", type=int)})
-        if not chosen:
-            flash("Kies eerst een of meer klachten om te verplaatsen.")
-            return redirect(url_for("modeller.migration", org=org, version_id=version_id))
-        allowed = {c.instance_id for c in migrate.preview(runtime(), org, version_id)}
-        if not set(chosen) <= allowed:
-            abort(404)  # a complaint of another organisation, or one that is not running
-        try:
-            results = migrate.migrate(runtime(), chosen, version_id, current_user.email)
-        except KlachtrouteError as exc:
-            flash(f"Verplaatsen is mislukt: {exc}")
-            return redirect(url_for("modeller.migration", org=org, version_id=version_id))
-    candidates = migrate.preview(runtime(), org, version_id)
-    return render_template("modeller_migratie.html", version=version, candidates=candidates,
-                           results=[_result_view(r) for r in results] if results is not None else None)
-
-
-def _result_view(result: Any) -> dict[str, Any]:
-    return {"reference": result.reference or f"#{result.instance_id}", "moved": result.moved,
-            "reasons": list(result.reasons)}
-
-
 # Pages on this blueprint in modules of their own: the rest of the package, comparing versions.
-from . import package_forms, package_views, version_views  # noqa: E402,F401
+from . import modeller_versions, package_forms, package_views, version_views  # noqa: E402,F401
