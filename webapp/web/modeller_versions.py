@@ -7,25 +7,20 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
 
-from webapp.db.models import Instance
 from webapp.runtime import deploy as deployment
 from webapp.runtime.errors import KlachtrouteError
 
 from .auth import runtime
 from .modeller_views import _org_id, _version, _versions, bp, process_owner
+from .queries import procedures
 
 
 @bp.route("/<org>/procesontwerp/versies")
 @process_owner
 def versions(org: str):
     rows = _versions(org)
-    with runtime().sessions() as session:
-        counts = dict(session.execute(
-            select(Instance.diagram_version_id, func.count())
-            .where(Instance.organisation_id == _org_id(org), Instance.status == "running")
-            .group_by(Instance.diagram_version_id)).all())
+    counts = procedures.running_per_version(runtime(), _org_id(org))
     drafts = deployment.list_drafts(runtime(), org)
     return render_template("modeller_versies.html", versions=rows, counts=counts, drafts=drafts)
 

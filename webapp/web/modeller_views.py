@@ -33,11 +33,10 @@ from flask import (
 )
 from flask_login import current_user
 from lxml import etree
-from sqlalchemy import func, select
 
 from handlers.operators import OPERATOR_PARAMETERS, OPERATORS
 from handlers.working_days import diagram_functions
-from webapp.db.models import DiagramVersion, Instance
+from webapp.db.models import DiagramVersion
 from webapp.runtime import deploy as deployment
 from webapp.runtime.check_runner import ChecksBusy
 from webapp.runtime.diagrams import MAX_DIAGRAM_BYTES
@@ -48,6 +47,7 @@ from .auth import organisation_page, runtime
 from .modeller_layout import add_layout, needs_layout
 from .modeller_problems import element_names as _element_names
 from .modeller_problems import problem_json as _problem_json
+from .queries import procedures
 
 bp = Blueprint("modeller", __name__)
 
@@ -118,23 +118,18 @@ def _org_id(org: str) -> int:
 
 
 def _versions(org: str) -> list[DiagramVersion]:
-    with runtime().sessions() as session:
-        return list(session.scalars(select(DiagramVersion).where(DiagramVersion.organisation_id == _org_id(org))
-                                    .order_by(DiagramVersion.version.desc())))
+    return procedures.versions(runtime(), _org_id(org))
 
 
 def _version(org: str, version_id: int) -> DiagramVersion:
-    with runtime().sessions() as session:
-        version = session.get(DiagramVersion, version_id)
-    if version is None or version.organisation_id != _org_id(org):
+    version = procedures.version_by_id(runtime(), _org_id(org), version_id)
+    if version is None:
         abort(404)
     return version
 
 
 def _current(org: str) -> DiagramVersion | None:
-    with runtime().sessions() as session:
-        return session.scalars(select(DiagramVersion).where(DiagramVersion.organisation_id == _org_id(org))
-                               .order_by(DiagramVersion.version.desc()).limit(1)).first()
+    return procedures.current_version(runtime(), _org_id(org))
 
 
 def _draft(org: str, draft_id: int) -> deployment.Draft:
@@ -271,9 +266,7 @@ def _page_data(org: str, xml: str, source: dict[str, Any], layout_generated: boo
 
 def _running_complaints(org: str) -> int:
     """How many complaints are running (the publish dialog says they stay on their version)."""
-    with runtime().sessions() as session:
-        return session.scalar(select(func.count()).select_from(Instance).where(
-            Instance.organisation_id == _org_id(org), Instance.status == "running")) or 0
+    return procedures.running_count(runtime(), _org_id(org))
 
 
 # -- the modeller -----------------------------------------------------------------------------

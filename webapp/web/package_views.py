@@ -9,7 +9,6 @@ from pathlib import Path
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from webapp.db.models import Instance
 from webapp.runtime import deploy as deployment
@@ -26,6 +25,7 @@ from .auth import runtime
 from .modeller_layout import add_layout, needs_layout
 from .modeller_views import _draft, bp, draft_config, process_owner
 from .package_scenarios import run_one_scenario
+from .queries import procedures
 
 LETTER_NAME = re.compile(r"^(?:[a-z0-9-]+/)?[a-z0-9_]+$")
 SCENARIO_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*\.yaml$")
@@ -93,12 +93,7 @@ def _letter_file(name: str) -> str:
 
 
 def _preview_complaints(org: str) -> list[Instance]:
-    """Recent complaints whose data can fill a letter (not yet scrubbed under retention)."""
-    with runtime().sessions() as session:
-        return list(session.scalars(
-            select(Instance).where(Instance.organisation_id == runtime().organisation_id(org),
-                                   Instance.purged_at.is_(None), Instance.state != "")
-            .order_by(Instance.created_at.desc()).limit(20)))
+    return procedures.letter_preview_complaints(runtime(), runtime().organisation_id(org))
 
 
 @bp.route("/<org>/procesontwerp/concept/<int:draft_id>/brieven/<path:name>", methods=["GET", "POST"])

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, render_template
-from sqlalchemy import select
 
 from webapp.db.models import DiagramVersion
 from webapp.runtime.deploy import compare_diagrams
@@ -21,13 +20,11 @@ from webapp.runtime.package_diff import package_changes
 
 from .auth import runtime
 from .modeller_views import bp, process_owner
+from .queries import procedures
 
 
 def _by_number(org: str, number: int) -> DiagramVersion:
-    with runtime().sessions() as session:
-        version = session.scalars(select(DiagramVersion).where(
-            DiagramVersion.organisation_id == runtime().organisation_id(org),
-            DiagramVersion.version == number)).first()
+    version = procedures.version_by_number(runtime(), runtime().organisation_id(org), number)
     if version is None:
         abort(404)
     return version
