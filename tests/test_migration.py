@@ -136,7 +136,7 @@ def test_migrate_moves_one_and_refuses_the_other_untouched(runtime: Runtime, com
     assert (task_after.id, task_after.task_id, task_after.bpmn_id) == (task_before.id, task_before.task_id,
                                                                         "Task_behandelen")
     [event] = _events(runtime, waiting, "migrated")
-    assert (event.actor, event.data, event.occurred_at) == (OWNER, {"from_version": 1, "to_version": 2},
+    assert (event.actor, event.data, event.occurred_at) == (OWNER, {"from_version": 1, "to_version": 2, "files": []},
                                                             vclock.now())
 
     after = _row(runtime, escalated)

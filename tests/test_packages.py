@@ -165,3 +165,24 @@ def test_package_names_and_sizes_are_checked():
     packages.check_name("letters/skar/voortgang.txt")
     with pytest.raises(packages.PackageError, match="geen organisation.yaml"):
         packages.check_files({"pakket.bpmn": "<x/>"})
+
+
+def test_a_migrated_complaint_moves_to_the_whole_package_and_the_audit_says_what_else_changed(runtime, pakket):
+    from webapp.db.models import AuditEvent
+    from webapp.runtime import migration
+
+    old = runtime.start(SLUG, {"klager": {"naam": "A. de Vries", "email": "a@example.org"}})
+    diagrams, rest = packages.split(version_two(pakket))
+    done = publish.deploy(runtime, SLUG, diagrams["pakket.bpmn"], "pieter@test.nl", "vervolg gevraagd", {}, rest)
+    [result] = migration.migrate(runtime, [old.instance_id], done.version_id, "pieter@test.nl")
+    assert result.moved, result.reasons
+    with runtime.sessions() as s:
+        event = s.scalars(select(AuditEvent).where(AuditEvent.instance_id == old.instance_id,
+                                                   AuditEvent.event_type == "migrated")).one()
+    assert event.data["files"] == [f"changed: {FORM}", "changed: letters/uitkomst.txt"]
+    # From now on the complaint is checked against version 2's form, and gets version 2's letter.
+    with pytest.raises(FormValidationError):
+        runtime.complete_task(old.instance_id, ready_task(runtime, old.instance_id).task_id, ELS,
+                              {"opgelost": True, "toelichting": "Opgelost in een lang gesprek."})
+    runtime.complete_task(old.instance_id, ready_task(runtime, old.instance_id).task_id, ELS, {"opgelost": True})
+    assert "Versie twee" in letter_of(runtime, old.instance_id)

@@ -47,6 +47,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from webapp.db.models import DiagramVersion, Instance, Organisation
 from webapp.vocabulary import EventType, InstanceStatus
 
+from . import packages
 from .diagrams import ParsedDiagram
 from .errors import KlachtrouteError, NotFound
 from .serialization import dump_state, load_state
@@ -252,9 +253,9 @@ def _target(session: Session, to_version_id: int, slug: str | None = None) -> tu
 def preview(runtime: Runtime, slug: str, to_version_id: int) -> list[Candidate]:
     """The organisation's running complaints on versions older than `to_version_id`,
     each with whether it can move there and, if not, why (in Dutch, for the page)."""
-    config = runtime.organisation(slug)
     with runtime.sessions() as session:
         target, _ = _target(session, to_version_id, slug)
+        config = runtime.config_for_version(target.id, session)
         new = runtime.diagram(target.id, session)
         rows = session.execute(
             select(Instance.id, Instance.reference, Instance.state, Instance.diagram_version_id,
@@ -281,11 +282,11 @@ def preview(runtime: Runtime, slug: str, to_version_id: int) -> list[Candidate]:
 def migrate(runtime: Runtime, instance_ids: list[int], to_version_id: int, actor_email: str) -> list[Result]:
     """Move the given complaints to `to_version_id`, each in its own transaction: its state
     on the new version, the engine and any timers that are due run on, the inbox in step,
-    and an audit event `migrated` {from_version, to_version}. A complaint that cannot move
+    and an audit event `migrated` {from_version, to_version, files: what else of the package differs}. A complaint that cannot move
     is refused with its reasons and left exactly as it was."""
     with runtime.sessions() as session:
         target, slug = _target(session, to_version_id)
-    config = runtime.organisation(slug)
+    config = runtime.config_for_version(target.id)  # the complaint moves to the whole package
     new = runtime.diagram(target.id)
     return [_migrate_one(runtime, config, target, new, instance_id, actor_email) for instance_id in instance_ids]
 
@@ -312,7 +313,11 @@ def _migrate_one(runtime: Runtime, config: OrganisationConfig, target: DiagramVe
             workflow = _move(load_state(instance.state, runtime.diagram(current.id, session)), new, config)
             loaded = LoadedWorkflow(workflow, new, config)
             recorder = StepRecorder(config, instance.reference, actor_email)
-            recorder.record(EventType.MIGRATED, {"from_version": current.version, "to_version": target.version})
+            # The whole package moves: which forms, letters, settings and scenarios differ is audited.
+            before = runtime.config_for_version(current.id, session)
+            files = packages.file_changes(packages.split(before.files)[1], packages.split(config.files)[1])
+            recorder.record(EventType.MIGRATED, {"from_version": current.version, "to_version": target.version,
+                                                 "files": [f"{c['change']}: {c['file']}" for c in files]})
             loaded.run(recorder)
             loaded.fire_timers(recorder)
             instance.diagram_version_id = target.id

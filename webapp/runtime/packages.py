@@ -117,6 +117,14 @@ def sha256(files: Mapping[str, str]) -> str:
     return digest.hexdigest()
 
 
+def file_changes(old: Mapping[str, str], new: Mapping[str, str]) -> list[dict[str, str]]:
+    """Which files of two packages differ: [{"file": ..., "change": added|removed|changed}], by name."""
+    changes = [{"file": n, "change": "added"} for n in set(new) - set(old)]
+    changes += [{"file": n, "change": "removed"} for n in set(old) - set(new)]
+    changes += [{"file": n, "change": "changed"} for n in set(old) & set(new) if old[n] != new[n]]
+    return sorted(changes, key=lambda c: c["file"])
+
+
 def of(prefix: str, files: Mapping[str, str]) -> dict[str, str]:
     """The files in one folder, by their name inside it (`forms/x.json` -> `x.json`)."""
     return {n[len(prefix):]: t for n, t in files.items() if n.startswith(prefix)}

@@ -19,7 +19,7 @@ from webapp.runtime.organisations import OrganisationConfig, config_from_files
 
 from .gate import check_in_child
 
-__all__ = ["check_draft", "deploy", "draft_package", "gate", "package_file_changes"]
+__all__ = ["check_draft", "deploy", "draft_package", "gate"]
 
 
 def gate(config: OrganisationConfig, xml: str | bytes, dependencies: dict[str, str | bytes]) -> list[DiagramProblem]:
@@ -97,7 +97,7 @@ def deploy(runtime, slug: str, xml: str | bytes, actor_email: str, note: str,
                 changes = compare_diagrams(current.bpmn_xml, text, current.dependencies, deps,
                                            main_file=config.process_file)
                 changes["from_version"] = current.version
-                changes["files"] = package_file_changes(current.files or {}, rest)
+                changes["files"] = packages.file_changes(current.files or {}, rest)
             version = DiagramVersion(
                 organisation_id=org_id, version=(current.version + 1) if current else 1,
                 process_id=config.process_id, bpmn_xml=text, dependencies=deps, sha256=digest,
@@ -118,11 +118,3 @@ def deploy(runtime, slug: str, xml: str | bytes, actor_email: str, note: str,
     runtime.specs.get(deployment.version_id, lambda: parsed)
     runtime.registry.packages.forget(slug)  # this process sees the new version at once
     return deployment
-
-
-def package_file_changes(old: dict[str, str], new: dict[str, str]) -> list[dict[str, str]]:
-    """Which of the package's other files changed: [{"file": ..., "change": added|removed|changed}]."""
-    changes = [{"file": n, "change": "added"} for n in sorted(set(new) - set(old))]
-    changes += [{"file": n, "change": "removed"} for n in sorted(set(old) - set(new))]
-    changes += [{"file": n, "change": "changed"} for n in sorted(set(old) & set(new)) if old[n] != new[n]]
-    return sorted(changes, key=lambda c: c["file"])

@@ -9,6 +9,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from webapp.runtime import deploy as deployment
+from webapp.runtime import packages
 from webapp.runtime.errors import KlachtrouteError
 
 from .auth import runtime
@@ -52,7 +53,20 @@ def migration(org: str, version_id: int):
             return redirect(url_for("modeller.migration", org=org, version_id=version_id))
     candidates = migrate.preview(runtime(), org, version_id)
     return render_template("modeller_migratie.html", version=version, candidates=candidates,
+                           package_changes=_package_changes(org, version, {c.from_version for c in candidates}),
                            results=[_result_view(r) for r in results] if results is not None else None)
+
+
+def _package_changes(org: str, target, from_numbers: set[int]) -> dict[int, list[dict[str, str]]]:
+    """Per version the candidates are on: what else of the package differs from the target's
+    (forms, letters, settings, scenarios): a complaint that moves takes all of it."""
+    new = packages.split(runtime().config_for_version(target.id).files)[1]
+    result = {}
+    for version in _versions(org):
+        if version.version in from_numbers:
+            old = packages.split(runtime().config_for_version(version.id).files)[1]
+            result[version.version] = packages.file_changes(old, new)
+    return result
 
 
 def _result_view(result: Any) -> dict[str, Any]:
