@@ -228,8 +228,9 @@ def _feedback_letter(runtime: Runtime, session: Session, measure: Measure, note:
     # The letter of the package the complaint runs on.
     config = runtime.registry.config_for_version(instance.diagram_version_id, session)
     data = runtime.work.restore(session, instance).data
-    template = f"{config.slug}/{FEEDBACK_LETTER}"
-    template = template if config.letters.exists(template) else FEEDBACK_LETTER
+    # The package's own wording (an organisation's version of the letter replaced the shared one when its
+    # template was imported), under one name whatever the organisation is called.
+    template = FEEDBACK_LETTER
     sender = SimpleNamespace(organisation_name=config.name, reference=instance.reference)
     subject, body = config.letters.render(template, {**data, "maatregel": measure.description, "uitvoering": note,
                                              "termijn": measure.due_on.isoformat()}, sender)
