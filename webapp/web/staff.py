@@ -227,7 +227,8 @@ def task(org: str, task_id: int):
     if request.method == "POST":  # what was typed wins; read-only fields keep their current value
         values = {**values, **raw_values(request.form)}
     fields = formconditions.annotate(build_fields(schema, ui_schema, values, errors), schema, ui_schema)
-    return render_template("task.html", fields=fields, errors=errors, schema=schema, **context), status
+    return render_template("task.html", fields=fields, errors=errors, schema=schema,
+                           conditions=formconditions.attributes(schema, ui_schema), **context), status
 
 
 def _save_draft(org: str, row: HumanTask, submitted: dict[str, Any]):
