@@ -21,7 +21,6 @@ sys.path.insert(0, str(ROOT))
 
 from webapp.runtime import check_runner  # noqa: E402
 from webapp.runtime.checks import check_organisation, run_bpmnlint  # noqa: E402
-from webapp.runtime.forms import FormCatalog  # noqa: E402
 from webapp.runtime.organisations import BPMN_ROOT, load_config  # noqa: E402
 from webapp.scenarios import gate  # noqa: E402
 from webapp.scenarios.publish import gate as run_gate  # noqa: E402
@@ -52,20 +51,20 @@ def _gate_cpu(request) -> float:
 def main() -> None:
     config = load_config(BPMN_ROOT / "mos")
     xml, dependencies = config.read_diagram_files()
-    forms = FormCatalog()
-    scenarios = gate._scenarios(config.folder)
+    forms = config.forms
+    scenarios = gate._scenarios(config.scenario_texts)
     started = timed(check_runner.warm_up)
-    problems = run_gate(config, forms, xml, dependencies)
+    problems = run_gate(config, xml, dependencies)
     if problems:
         raise SystemExit(f"M.O.S. does not pass its own gate: {problems}")
-    seconds = [timed(lambda: run_gate(config, forms, xml, dependencies)) for _ in range(RUNS)]
+    seconds = [timed(lambda: run_gate(config, xml, dependencies)) for _ in range(RUNS)]
 
     parts = {
         "static checks": lambda: check_organisation(config, xml, dependencies, forms=forms, lint=False),
         "bpmnlint": lambda: run_bpmnlint(config.process_file, xml),
-        "scenarios one after another": lambda: run_scenarios(config, scenarios, forms, xml, dependencies),
+        "scenarios one after another": lambda: run_scenarios(config, scenarios, None, xml, dependencies),
     }
-    request = gate._Request(config, forms.roots, xml, dependencies, scenarios)
+    request = gate._Request(config, xml, dependencies, scenarios)
     cpu = statistics.median(check_runner.run_limited(_gate_cpu, (request,)).value for _ in range(5))
     measured = {name: statistics.median(timed(action) for _ in range(3)) for name, action in parts.items()}
     print(f"\n== check (largest procedure: M.O.S., {len(scenarios)} scenarios, {RUNS} runs) ==")

@@ -23,7 +23,6 @@ from sqlalchemy import text  # noqa: E402
 
 from webapp.db import migrate  # noqa: E402
 from webapp.db.session import make_engine, make_session_factory  # noqa: E402
-from webapp.runtime.forms import FormCatalog  # noqa: E402
 from webapp.runtime.organisations import load_config  # noqa: E402
 from webapp.runtime.service import Runtime  # noqa: E402
 
@@ -51,8 +50,7 @@ def main() -> None:
     url = population.admin_url()
     engine = make_engine(f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{SCHEMA}")
     migrate.upgrade(engine)
-    runtime = Runtime(make_session_factory(engine), {"kwartier": load_config(ROOT / "bpmn" / "kwartier")},
-                      FormCatalog())
+    runtime = Runtime(make_session_factory(engine), {"kwartier": load_config(ROOT / "bpmn" / "kwartier")})
     runtime.ensure_organisations()
     with engine.connect() as conn:
         deployed = conn.scalar(text("SELECT count(*) FROM diagram_versions"))

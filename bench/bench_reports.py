@@ -30,7 +30,6 @@ from sqlalchemy import Engine, text  # noqa: E402
 from webapp.db import migrate  # noqa: E402
 from webapp.db.session import make_engine, make_session_factory  # noqa: E402
 from webapp.runtime import clock  # noqa: E402
-from webapp.runtime.forms import FormCatalog  # noqa: E402
 from webapp.runtime.organisations import load_config  # noqa: E402
 from webapp.runtime.service import Runtime  # noqa: E402
 
@@ -39,7 +38,7 @@ YEAR = population.REPORT_YEAR
 
 
 def runtime_for(engine: Engine) -> Runtime:
-    return Runtime(make_session_factory(engine), {"mos": load_config(ROOT / "bpmn" / "mos")}, FormCatalog())
+    return Runtime(make_session_factory(engine), {"mos": load_config(ROOT / "bpmn" / "mos")})
 
 
 def _engine(sqlite: str | None) -> Engine:

@@ -138,7 +138,7 @@ def bench_complete(engine: Engine, runtime: Runtime, samples: int = 150) -> dict
                                                 HumanTask.form.is_not(None))).first()
         tasks = dict(s.execute(select(HumanTask.instance_id, HumanTask.task_id).where(
             HumanTask.instance_id.in_(ids), HumanTask.bpmn_id == row.bpmn_id)).all())
-    data = fill(runtime.forms.validator(row.form).schema)
+    data = fill(runtime.organisation("kwartier").forms.validator(row.form).schema)
     actor = Actor("bench@kwartier.bench", "kwartier", frozenset({row.role}))
     timings = []
     try:

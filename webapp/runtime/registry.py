@@ -114,11 +114,12 @@ class Registry:
         config = self._package_with(slug, xml, dependencies)
         xml, dependencies = config.read_diagram_files()
         parsed = parse_diagram(xml, config.process_file, config.process_id, dependencies)
-        rest = packages.split(config.files)[1]
-        file_identity = {k: packages.settings_of(rest).get(k) for k in ("slug", "name", "reference_prefix")}
+        diagrams = {config.process_file, *config.called_process_files}
+        rest = {name: text for name, text in config.files.items() if name not in diagrams}
+        file_identity = {k: config.settings.get(k) for k in ("slug", "name", "reference_prefix")}
         identity = {"slug": config.slug, "name": config.name, "reference_prefix": config.reference_prefix}
         if file_identity != identity:  # a template copied for another organisation (a benchmark's)
-            rest = packages.split(packages.with_identity(rest, **identity))[1]
+            rest = packages.with_identity(rest, **identity)
         digest = packages.sha256({**rest, config.process_file: xml, **dependencies})
         org_id = self.organisation_id(slug)
         with self.db.write_sessions.begin() as session:

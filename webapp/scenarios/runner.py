@@ -3,6 +3,7 @@ virtual clock: timers fire at their own moments as the clock moves ahead."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from calendar import monthrange
 from collections import Counter
@@ -358,6 +359,11 @@ def run_scenarios(config: OrganisationConfig, scenarios: list[Scenario], forms: 
         parsed = parse_diagram(xml, config.process_file, config.process_id, dependencies)
     except KlachtrouteError:
         parsed = None  # every scenario reports the diagram's problem through its deploy
+    # The package with this diagram in it, made once: every scenario's deploy then finds the same
+    # configuration (and its compiled forms) instead of building its own.
+    dependencies = dependencies or {}
+    if config.files.get(config.process_file) != xml or any(config.files.get(n) != t for n, t in dependencies.items()):
+        config = dataclasses.replace(config, files={**config.files, config.process_file: xml, **dependencies})
     database = _ScratchDatabase()
     try:
         return [run_scenario(config, scenario, forms, xml, dependencies, database=database, parsed=parsed)
