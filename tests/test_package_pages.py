@@ -45,6 +45,20 @@ def test_a_letter_is_previewed_on_a_real_complaint_and_an_unknown_name_is_refuse
     assert load_draft(runtime, "testorg", draft).files["letters/ontvangstbevestiging.txt"] == changed
 
 
+def test_a_new_letter_is_made_under_its_name_and_saved_in_the_draft(owner, runtime):
+    draft = open_draft(owner)
+    made = owner.get(f"/testorg/procesontwerp/concept/{draft}/nieuw?soort=brief&naam=uitnodiging_gesprek")
+    assert made.status_code == 302 and made.headers["Location"].endswith("/brieven/uitnodiging_gesprek?nieuw=1")
+    url = made.headers["Location"]
+    assert owner.get(url).status_code == 200
+    letter = "Uitnodiging voor een gesprek over {{ referentie }}\nBeste {{ klager.naam }},\n\nMet vriendelijke groet,\n"
+    saved = owner.post(url, {"tekst": letter, "actie": "opslaan"}, page=url)
+    assert saved.status_code == 302
+    assert load_draft(runtime, "testorg", draft).files["letters/uitnodiging_gesprek.txt"] == letter
+    refused = owner.get(f"/testorg/procesontwerp/concept/{draft}/nieuw?soort=brief&naam=../boos", follow_redirects=True)
+    assert "Geef een naam van kleine letters" in text(refused)
+
+
 def test_settings_that_are_not_valid_are_refused_with_the_reason(owner, runtime):
     draft = open_draft(owner)
     url = f"/testorg/procesontwerp/concept/{draft}/instellingen"
@@ -54,6 +68,8 @@ def test_settings_that_are_not_valid_are_refused_with_the_reason(owner, runtime)
     assert refused.status_code == 422 and "De instellingen kloppen niet" in text(refused)
     broken = owner.post(url, {"instellingen": "name: [niet af"}, page=url)
     assert broken.status_code == 422 and "geen geldige YAML" in text(broken)
+    aliases = owner.post(url, {"instellingen": current + "extra: &a [x, x]\nmeer: [*a, *a]\n"}, page=url)
+    assert aliases.status_code == 422 and "verwijzingen (*...) zijn niet toegestaan" in text(aliases)
     renamed = owner.post(url, {"instellingen": current.replace("name: Testorganisatie", "name: Testorganisatie Noord")},
                          page=url)
     assert renamed.status_code == 302

@@ -14,7 +14,7 @@ from lxml import html
 from sqlalchemy import select
 
 from webapp.cli import main as cli
-from webapp.db.models import DiagramDraft, HumanTask, OutboxMessage
+from webapp.db.models import DiagramDraft, HumanTask, Instance, OutboxMessage
 from webapp.db.session import make_session_factory
 from webapp.runtime import package_io, packages
 from webapp.runtime.actors import Actor
@@ -189,3 +189,45 @@ def test_a_migrated_complaint_moves_to_the_whole_package_and_the_audit_says_what
                               {"opgelost": True, "toelichting": "Opgelost in een lang gesprek."})
     runtime.complete_task(old.instance_id, ready_task(runtime, old.instance_id).task_id, ELS, {"opgelost": True})
     assert "Versie twee" in letter_of(runtime, old.instance_id)
+
+
+def test_a_letter_cannot_loop_or_grow_without_bound(runtime, pakket):
+    files = dict(pakket.files)
+    files["letters/uitkomst.txt"] += "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}\n"
+    diagrams, rest = packages.split(files)
+    problems = publish.check_draft(runtime, SLUG, diagrams["pakket.bpmn"], {}, rest)
+    assert [(p.file, p.line) for p in problems] == [("letters/uitkomst.txt", 8)]
+    assert "een brief kan geen herhaling" in problems[0].message
+
+    # A letter that would grow to gigabytes, slipped past the gate: the step fails for that one complaint.
+    files = dict(pakket.files)
+    files["letters/uitkomst.txt"] += "{{ (toelichting or '') * 100000000 }}\n"
+    runtime.organisations[SLUG] = config_from_files(files, slug=SLUG)
+    runtime.deploy(SLUG)
+    started = runtime.start(SLUG, {"klager": {"naam": "A", "email": "a@example.org"}})
+    healthy = runtime.start(SLUG, {"klager": {"naam": "B", "email": "b@example.org"}})
+    with pytest.raises(Exception, match="te lang"):
+        runtime.complete_task(started.instance_id, ready_task(runtime, started.instance_id).task_id, ELS,
+                              {"opgelost": True, "toelichting": "lang"})
+    with runtime.sessions() as s:
+        assert not s.scalars(select(OutboxMessage).where(OutboxMessage.template == "uitkomst")).all()
+        failed = s.get(Instance, started.instance_id)
+        assert failed.incident_element == "Service_uitkomst" and "te lang" in failed.last_error
+        assert s.get(Instance, healthy.instance_id).incident_kind is None
+    runtime.complete_task(healthy.instance_id, ready_task(runtime, healthy.instance_id).task_id, ELS,
+                          {"opgelost": True})  # no toelichting: the letter is short
+    assert "Wij hebben uw klacht behandeld." in letter_of(runtime, healthy.instance_id)
+
+
+def test_settings_with_yaml_aliases_are_refused():
+    bomb = "slug: x\nname: &a [x, x]\nroles: &b [*a, *a]\n"
+    with pytest.raises(packages.PackageError, match="verwijzingen"):
+        packages.settings_of({"organisation.yaml": bomb})
+
+
+def test_a_reference_prefix_of_another_organisation_is_refused(runtime, pakket, other_org):
+    files = packages.with_identity(dict(pakket.files), reference_prefix=other_org.reference_prefix)
+    diagrams, rest = packages.split(files)
+    problems = publish.check_draft(runtime, SLUG, diagrams["pakket.bpmn"], {}, rest)
+    assert [p.message for p in problems] == [
+        f"het kenmerk {other_org.reference_prefix} is al in gebruik bij quickorg; klachtnummers moeten uniek zijn"]

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import ChainableUndefined, DictLoader, TemplateNotFound, TemplateSyntaxError, meta, nodes
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 from handlers.dutch import long_date
@@ -21,6 +22,36 @@ from handlers.dutch import long_date
 LETTERS_ROOT = Path(__file__).parent
 PORTAL = "_portal"
 _DOUBLE_STOP = re.compile(r"(?<!\.)([.!?])\.(?!\.)")
+
+
+MAX_LETTER_CHARS = 200_000  # a letter is a page or two; a template may not build more
+
+
+class LetterTooBig(SecurityError):
+    pass
+
+
+class _LetterEnvironment(SandboxedEnvironment):
+    """Letters are written by process owners in the browser: untrusted. The sandbox keeps them from
+    Python's internals; this keeps their time and memory bounded. No loops (a letter has none, and
+    nested ones could run for ever), no `**`, and `*` only up to the size of a letter."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**":
+            raise SecurityError("machtsverheffen (**) kan niet in een brief")
+        for text, times in ((left, right), (right, left)):
+            if isinstance(text, str | list | tuple) and isinstance(times, int) and len(text) * times > MAX_LETTER_CHARS:
+                raise LetterTooBig("de brief wordt te lang")
+        return super().call_binop(context, operator, left, right)
+
+    def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+        tree = super()._parse(source, name, filename)
+        loop = next(iter(tree.find_all(nodes.For)), None)
+        if loop is not None:
+            raise TemplateSyntaxError("een brief kan geen herhaling ({% for %}) bevatten", loop.lineno, name, filename)
+        return tree
 
 
 class LetterBook:
@@ -41,8 +72,8 @@ class LetterBook:
     def environment(self) -> SandboxedEnvironment:
         if self._env is None:
             # Data in letters comes from complainants: the sandbox keeps templates from reaching Python internals.
-            env = SandboxedEnvironment(loader=DictLoader(self.texts), undefined=ChainableUndefined,
-                                       keep_trailing_newline=True, autoescape=False)
+            env = _LetterEnvironment(loader=DictLoader(self.texts), undefined=ChainableUndefined,
+                                     keep_trailing_newline=True, autoescape=False)
             env.filters["datum"] = long_date  # {{ termijn_maatregelen | datum }} -> 15 mei 2026
             self._env = env
         return self._env
@@ -69,6 +100,8 @@ class LetterBook:
             raise ValueError(f"letter template '{name}' does not exist") from exc
         context = {**data, "organisatie": step.organisation_name, "referentie": step.reference}
         text = tpl.render(context)
+        if len(text) > MAX_LETTER_CHARS:
+            raise LetterTooBig("de brief wordt te lang")
         # A typed value that ends a sentence itself ("in de hal.") gives "hal.." in the template's sentence.
         text = _DOUBLE_STOP.sub(r"\1", text)
         subject, _, body = text.partition("\n")
@@ -79,7 +112,7 @@ class LetterBook:
         return subject.strip(), body
 
 
-__all__ = ["LETTERS_ROOT", "LetterBook", "TemplateSyntaxError"]
+__all__ = ["LETTERS_ROOT", "MAX_LETTER_CHARS", "LetterBook", "LetterTooBig", "TemplateSyntaxError"]
 
 
 CLOSINGS = ("Met vriendelijke groet", "Met vriendelijke groeten", "Hartelijke groet", "Groet,")

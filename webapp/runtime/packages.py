@@ -87,9 +87,31 @@ def check_files(files: Mapping[str, str]) -> None:
         raise PackageError(f"het pakket heeft geen {SETTINGS}")
 
 
+class _NoAliasLoader(yaml.SafeLoader):
+    """Settings and scenarios come from the browser and from imported folders: untrusted. YAML
+    aliases (`*a`) let a few lines stand for an exponentially large document that every walk over
+    it (validation, saving) would expand, so they are refused; no procedure needs them."""
+
+    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(None, None, "verwijzingen (*...) zijn niet toegestaan",
+                                              event.start_mark)
+        return super().compose_node(parent, index)
+
+
+def load_yaml(text: str) -> object:
+    """One YAML document, without aliases (see _NoAliasLoader)."""
+    return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
+
+
+def load_yaml_all(text: str) -> list:
+    return list(yaml.load_all(text, Loader=_NoAliasLoader))  # noqa: S506 - a SafeLoader subclass
+
+
 def settings_of(files: Mapping[str, str]) -> dict:
     try:
-        raw = yaml.safe_load(files[SETTINGS])
+        raw = load_yaml(files[SETTINGS])
     except KeyError:
         raise PackageError(f"het pakket heeft geen {SETTINGS}") from None
     except yaml.YAMLError as exc:

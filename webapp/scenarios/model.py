@@ -10,6 +10,7 @@ import jsonschema
 import yaml
 
 from webapp.runtime.errors import KlachtrouteError
+from webapp.runtime.packages import load_yaml_all
 
 _TASK = {
     "oneOf": [
@@ -120,8 +121,8 @@ def load_scenarios(path: Path) -> list[Scenario]:
 def parse_scenarios(text: str, path: Path) -> list[Scenario]:
     """One scenario per YAML document of a package's scenario file (`path` names it in messages)."""
     try:
-        documents = list(yaml.compose_all(text))
-        raws = list(yaml.safe_load_all(text))
+        documents = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        raws = load_yaml_all(text)  # no aliases: a scenario file may come from the browser
     except yaml.YAMLError as exc:
         raise ScenarioFormatError(f"{path}: not valid YAML: {exc}") from exc
     validator = jsonschema.Draft202012Validator(SCENARIO_SCHEMA)

@@ -14,7 +14,7 @@ from webapp.db.models import DiagramVersion
 from webapp.runtime import audit, clock, packages
 from webapp.runtime.deploy import Deployment, compare_diagrams, dependencies_for, screen_all
 from webapp.runtime.diagrams import parse_diagram
-from webapp.runtime.errors import ConfigError, ConflictError, DiagramError, DiagramProblem
+from webapp.runtime.errors import ConfigError, ConflictError, DiagramError, DiagramProblem, NotFound
 from webapp.runtime.organisations import OrganisationConfig, config_from_files
 
 from .gate import check_in_child
@@ -61,7 +61,23 @@ def check_draft(runtime, slug: str, xml: str | bytes, dependencies: dict[str, st
         config = draft_package(runtime, slug, files)
     except DiagramError as exc:
         return exc.problems
-    return gate(config, xml, dependencies_for(runtime, slug, dependencies))
+    return _identity_problems(runtime, slug, config) or gate(config, xml, dependencies_for(runtime, slug, dependencies))
+
+
+def _identity_problems(runtime, slug: str, config: OrganisationConfig) -> list[DiagramProblem]:
+    """A reference prefix another organisation uses would give two complaints one number: refused.
+    Asked only when the draft changes the prefix (it costs a look at every organisation)."""
+    try:
+        if runtime.organisation(slug).reference_prefix == config.reference_prefix:
+            return []
+    except NotFound:  # a new organisation: provisioning checked its prefix
+        return []
+    taken = {other for other in runtime.organisations
+             if other != slug and runtime.organisation(other).reference_prefix == config.reference_prefix}
+    if not taken:
+        return []
+    return [DiagramProblem(f"het kenmerk {config.reference_prefix} is al in gebruik bij {', '.join(sorted(taken))}; "
+                           "klachtnummers moeten uniek zijn", file=packages.SETTINGS)]
 
 
 # -- deployment ----------------------------------------------------------------------------
@@ -77,7 +93,7 @@ def deploy(runtime, slug: str, xml: str | bytes, actor_email: str, note: str,
     config = draft_package(runtime, slug, files)
     org_id = runtime.organisation_id(slug)
     deps = dependencies_for(runtime, slug, dependencies)
-    problems = check_draft(runtime, slug, xml, deps, files)
+    problems = _identity_problems(runtime, slug, config) or gate(config, xml, deps)
     if problems:
         raise DiagramError(problems)
     text, deps = screen_all(config, xml, deps)

@@ -10,6 +10,7 @@ from pathlib import Path
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from handlers.letters import LetterBook, TemplateSyntaxError
 from webapp.db.models import Instance
 from webapp.runtime import deploy as deployment
 from webapp.runtime import packages
@@ -83,6 +84,22 @@ def package(org: str, draft_id: int):
         scenarios=sorted(packages.of(packages.SCENARIOS, files)))
 
 
+@bp.route("/<org>/procesontwerp/concept/<int:draft_id>/nieuw")
+@process_owner
+def package_new(org: str, draft_id: int):
+    """A new letter or scenario: its editor opens empty under the name given."""
+    _draft(org, draft_id)
+    kind = request.args.get("soort")
+    name = request.args.get("naam", "").strip().lower()
+    if kind == "brief" and LETTER_NAME.match(name):
+        return redirect(url_for("modeller.letter", org=org, draft_id=draft_id, name=name, nieuw=1))
+    name = name if name.endswith(".yaml") else f"{name}.yaml"
+    if kind == "scenario" and SCENARIO_NAME.match(name):
+        return redirect(url_for("modeller.scenario", org=org, draft_id=draft_id, name=name, nieuw=1))
+    flash("Geef een naam van kleine letters, cijfers en liggende streepjes, bijvoorbeeld uitnodiging_gesprek.")
+    return redirect(url_for("modeller.package", org=org, draft_id=draft_id))
+
+
 # -- letters -------------------------------------------------------------------------------------
 
 
@@ -108,12 +125,12 @@ def letter(org: str, draft_id: int, name: str):
         text = "Onderwerp van de brief\nBeste {{ klager.naam | default('heer/mevrouw') }},\n\n\nMet vriendelijke groet,\n{{ organisatie }}\n"
     text = text.replace("\r\n", "\n")
     config = draft_config(org, draft)
-    book = config.letters.__class__({**config.letters.texts, name: text})
+    book = LetterBook({**config.letters.texts, name: text})
     problems, placeholders = [], set()
     try:
         placeholders = book.placeholders(name)
-    except Exception as exc:  # noqa: BLE001 - a template error is the user's to fix: shown, not raised
-        problems.append(f"De brief klopt niet: {getattr(exc, 'message', exc)} (regel {getattr(exc, 'lineno', '?')}).")
+    except TemplateSyntaxError as exc:  # the user's to fix: shown, not raised
+        problems.append(f"De brief klopt niet: {exc.message} (regel {exc.lineno}).")
     known = known_placeholders(config, [t for n, t in config.files.items() if n.endswith(".bpmn")])
     problems += [f"De brief gebruikt '{p}', dat geen formulier, intake of stap van de procedure invult."
                  for p in sorted(placeholders - known)]
@@ -130,9 +147,9 @@ def letter(org: str, draft_id: int, name: str):
         log_access(instance.organisation_id, instance.id, current_user.id, current_user.email, "briefvoorbeeld")
         data = runtime().load(instance.id).data
         step = _Sender(config.name, instance.reference)
-        try:
+        try:  # bounded: no loops, no letter beyond MAX_LETTER_CHARS (handlers.letters)
             preview = book.render(name, data, step, portal_link="https://…/mijn-klacht/voorbeeld")
-        except Exception as exc:  # noqa: BLE001 - shown as a problem of the letter
+        except Exception as exc:  # noqa: BLE001 - whatever the template does wrong is shown as its problem
             problems.append(f"Het voorbeeld lukt niet: {exc}")
     return render_template("pakket_brief.html", draft=draft, name=name, text=text, problems=problems,
                            placeholders=sorted(placeholders), known=sorted(known), preview=preview,
